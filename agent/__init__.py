@@ -1,0 +1,1 @@
+"""The ransdn node agent: a NETCONF server on each Wi-Fi node and small cell."""

@@ -1,0 +1,1 @@
+"""Backends apply committed configuration to the world and report its state."""
