@@ -1,0 +1,1 @@
+"""The test bed: shared-medium simulator, emulated city, QEMU kernel bed, benchmarks."""
