@@ -1,0 +1,4 @@
+"""The linux backend: hostapd (multi-BSS), iw and the airtime kernel module.
+
+Registered as ``linux`` (``agent.backends.linux:LinuxBackend``).
+"""
