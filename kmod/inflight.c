@@ -9,19 +9,16 @@
 #include "estimate.h"
 #include "phy.h"
 
-struct airtime_inflight {
-	struct hlist_node node;
-	const struct sk_buff *skb;
-	struct airtime_phy *phy;
-	struct airtime_tx tx;
-};
-
 /*
  * Bounds the memory for records; frames beyond it are not followed (their
  * estimate stands and they leave the in-flight budget at once).
  */
 #define AIRTIME_INFLIGHT_MAX		16384
 #define AIRTIME_INFLIGHT_HASH_BITS	10
+/* A frame out longer than this no longer holds the budget... */
+#define AIRTIME_INFLIGHT_AGE_MIN_NS	(20 * NSEC_PER_MSEC)
+/* ...nor longer than this many budgets' worth of time. */
+#define AIRTIME_INFLIGHT_AGE_BUDGETS	4
 
 static DEFINE_HASHTABLE(airtime_inflight_hash, AIRTIME_INFLIGHT_HASH_BITS);
 static DEFINE_SPINLOCK(airtime_inflight_lock);
@@ -66,6 +63,42 @@ void airtime_inflight_free(struct airtime_inflight *rec)
 	atomic_dec(&airtime_inflight_records);
 }
 
+u64 airtime_inflight_max_age(const struct airtime_phy *phy)
+{
+	return max_t(u64, AIRTIME_INFLIGHT_AGE_MIN_NS,
+		     AIRTIME_INFLIGHT_AGE_BUDGETS * phy->sched.p.inflight_budget_ns);
+}
+
+void airtime_inflight_track_locked(struct airtime_phy *phy,
+				   struct airtime_inflight *rec,
+				   const struct airtime_tx *tx, u64 now)
+{
+	rec->phy = phy;
+	rec->tx = *tx;
+	rec->since = now;
+	rec->released = false;
+	rec->skb = NULL;
+	list_add_tail(&rec->age_node, &phy->inflight);
+	airtime_phy_hold(phy);
+}
+
+u64 airtime_inflight_age_locked(struct airtime_phy *phy, u64 now)
+{
+	u64 max_age = airtime_inflight_max_age(phy);
+	struct airtime_inflight *rec;
+
+	while ((rec = list_first_entry_or_null(&phy->inflight,
+					       struct airtime_inflight, age_node))) {
+		if (now - rec->since < max_age)
+			return rec->since + max_age;
+		list_del_init(&rec->age_node);
+		rec->released = true;
+		phy->aged_packets++;
+		airtime_tx_complete(&phy->sched, &rec->tx, 0, now);
+	}
+	return U64_MAX;
+}
+
 static struct airtime_inflight *airtime_inflight_take(const struct sk_buff *skb)
 {
 	struct airtime_inflight *rec;
@@ -93,13 +126,16 @@ static void airtime_inflight_complete(struct airtime_inflight *rec,
 	u64 now = airtime_now();
 
 	spin_lock_irqsave(&phy->lock, flags);
-	if (skb && skb->wifi_acked_valid) {
-		measured = airtime_status_ns(&phy->sched, phy->hw, skb);
-		if (measured)
-			phy->tx_status_seen = true;
+	if (!rec->released) {
+		list_del_init(&rec->age_node);
+		if (skb && skb->wifi_acked_valid) {
+			measured = airtime_status_ns(&phy->sched, phy->hw, skb);
+			if (measured)
+				phy->tx_status_seen = true;
+		}
+		airtime_tx_complete(&phy->sched, &rec->tx, measured, now);
+		airtime_phy_wake_locked(phy, now, NULL);
 	}
-	airtime_tx_complete(&phy->sched, &rec->tx, measured, now);
-	airtime_phy_wake_locked(phy, now, NULL);
 	spin_unlock_irqrestore(&phy->lock, flags);
 
 	airtime_inflight_free(rec);
@@ -122,8 +158,7 @@ static void airtime_skb_destructor(struct sk_buff *skb)
 	airtime_inflight_complete(rec, skb);
 }
 
-void airtime_inflight_arm(struct airtime_inflight *rec, struct airtime_phy *phy,
-			  struct sk_buff *skb, const struct airtime_tx *tx)
+void airtime_inflight_arm(struct airtime_inflight *rec, struct sk_buff *skb)
 {
 	struct airtime_inflight *stale;
 	unsigned long flags;
@@ -137,10 +172,6 @@ void airtime_inflight_arm(struct airtime_inflight *rec, struct airtime_phy *phy,
 		airtime_inflight_complete(stale, NULL);
 
 	rec->skb = skb;
-	rec->phy = phy;
-	rec->tx = *tx;
-	airtime_phy_hold(phy);
-
 	spin_lock_irqsave(&airtime_inflight_lock, flags);
 	hash_add(airtime_inflight_hash, &rec->node, (unsigned long)skb);
 	spin_unlock_irqrestore(&airtime_inflight_lock, flags);

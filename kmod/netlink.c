@@ -30,6 +30,10 @@ static struct netlink_range_validation airtime_budget_range = {
 	.min = AIRTIME_BUDGET_MIN_NS / NSEC_PER_USEC,
 	.max = AIRTIME_BUDGET_MAX_NS / NSEC_PER_USEC,
 };
+static struct netlink_range_validation airtime_stall_range = {
+	.min = AIRTIME_STALL_MIN_NS / NSEC_PER_USEC,
+	.max = AIRTIME_STALL_MAX_NS / NSEC_PER_USEC,
+};
 static struct netlink_range_validation airtime_share_range = {
 	.min = 0, .max = RANSDN_AIRTIME_SHARE_FULL,
 };
@@ -49,6 +53,7 @@ static const struct nla_policy airtime_set_phy_policy[A(MAX) + 1] = {
 	[A(INTERVAL_US)] = NLA_POLICY_FULL_RANGE(NLA_U32, &airtime_interval_range),
 	[A(INFLIGHT_BUDGET_US)] = NLA_POLICY_FULL_RANGE(NLA_U32, &airtime_budget_range),
 	[A(OVERHEAD_MODEL)] = NLA_POLICY_MAX(NLA_U8, RANSDN_AIRTIME_OVERHEAD_DCF),
+	[A(STALL_US)] = NLA_POLICY_FULL_RANGE(NLA_U32, &airtime_stall_range),
 };
 
 static const struct nla_policy airtime_set_vif_policy[A(MAX) + 1] = {
@@ -74,6 +79,7 @@ struct airtime_phy_snap {
 	char name[32];
 	struct airtime_params p;
 	struct airtime_sched_stats st;
+	u64 aged_packets;
 	bool tx_status_seen;
 };
 
@@ -96,6 +102,7 @@ static void airtime_snap_phy(struct airtime_phy *phy, u64 now,
 	strscpy(s->name, phy->name, sizeof(s->name));
 	s->p = phy->sched.p;
 	s->tx_status_seen = phy->tx_status_seen;
+	s->aged_packets = phy->aged_packets;
 	airtime_sched_get_stats(&phy->sched, now, &s->st);
 }
 
@@ -146,10 +153,12 @@ static int airtime_put_phy(struct sk_buff *msg, const struct airtime_phy_snap *s
 	    nla_put_u32(msg, A(INTERVAL_US), airtime_us(s->p.interval_ns)) ||
 	    nla_put_u32(msg, A(INFLIGHT_BUDGET_US), airtime_us(s->p.inflight_budget_ns)) ||
 	    nla_put_u8(msg, A(OVERHEAD_MODEL), s->p.overhead) ||
+	    nla_put_u32(msg, A(STALL_US), airtime_us(s->p.stall_ns ?: AIRTIME_STALL_DEFAULT_NS)) ||
 	    nla_put_u32(msg, A(INFLIGHT_US), min_t(u64, airtime_us(s->st.inflight_ns), U32_MAX)) ||
 	    nla_put_u32(msg, A(INFLIGHT_PACKETS), s->st.inflight_packets) ||
 	    nla_put_u32(msg, A(NUM_VIFS), s->st.vifs) ||
 	    nla_put_u64_64bit(msg, A(INTERVALS), s->st.intervals, A(PAD)) ||
+	    nla_put_u64_64bit(msg, A(AGED_PACKETS), s->aged_packets, A(PAD)) ||
 	    (s->tx_status_seen && nla_put_flag(msg, A(TX_STATUS_SEEN))))
 		return -EMSGSIZE;
 	return 0;
@@ -313,6 +322,8 @@ static int airtime_set_phy_locked(struct airtime_phy *phy,
 		params.overhead = nla_get_u8(attrs[A(OVERHEAD_MODEL)]) ==
 				  RANSDN_AIRTIME_OVERHEAD_DCF ?
 				  AIRTIME_OVERHEAD_DCF : AIRTIME_OVERHEAD_NONE;
+	if (attrs[A(STALL_US)])
+		params.stall_ns = (u64)nla_get_u32(attrs[A(STALL_US)]) * NSEC_PER_USEC;
 	err = airtime_params_validate(&params);
 	if (!err)
 		err = airtime_sched_set_params(&phy->sched, &params, now);
@@ -329,8 +340,8 @@ static int airtime_nl_set_phy(struct sk_buff *skb, struct genl_info *info)
 	struct airtime_set_phy arg = { .info = info };
 
 	if (!info->attrs[A(INTERVAL_US)] && !info->attrs[A(INFLIGHT_BUDGET_US)] &&
-	    !info->attrs[A(OVERHEAD_MODEL)]) {
-		NL_SET_ERR_MSG(info->extack, "nothing to set: give INTERVAL_US, INFLIGHT_BUDGET_US or OVERHEAD_MODEL");
+	    !info->attrs[A(OVERHEAD_MODEL)] && !info->attrs[A(STALL_US)]) {
+		NL_SET_ERR_MSG(info->extack, "nothing to set: give INTERVAL_US, INFLIGHT_BUDGET_US, OVERHEAD_MODEL or STALL_US");
 		return -EINVAL;
 	}
 	return airtime_with_vif(info, airtime_set_phy_locked, &arg);

@@ -9,6 +9,7 @@
 #include "phy.h"
 #include "qdisc.h"
 #include "netlink.h"
+#include "inflight.h"
 
 static LIST_HEAD(airtime_phys);
 static DEFINE_SPINLOCK(airtime_phys_lock);
@@ -63,6 +64,7 @@ struct airtime_phy *airtime_phy_get_or_create(struct wiphy *wiphy)
 		return ERR_PTR(err);
 	}
 	spin_lock_init(&phy->lock);
+	INIT_LIST_HEAD(&phy->inflight);
 	refcount_set(&phy->refs, 1);
 	INIT_DELAYED_WORK(&phy->report_work, airtime_report_work);
 	INIT_WORK(&phy->free_work, airtime_phy_free_work);
@@ -104,11 +106,17 @@ void airtime_phy_put(struct airtime_phy *phy)
 	queue_work(airtime_wq, &phy->free_work);
 }
 
-static unsigned long airtime_report_period(const struct airtime_phy *phy)
+/*
+ * Until just after the current interval ends, so reports follow interval
+ * boundaries instead of drifting by the work's scheduling delay.
+ */
+static unsigned long airtime_report_period(const struct airtime_phy *phy, u64 now)
 {
-	u64 ms = div_u64(phy->sched.p.interval_ns, NSEC_PER_MSEC);
+	u64 end = airtime_sched_interval_end(&phy->sched);
+	u64 wait = end > now ? end - now : 0;
 
-	return msecs_to_jiffies(max_t(u64, ms, AIRTIME_REPORT_MIN_MS));
+	wait = max_t(u64, wait, AIRTIME_REPORT_MIN_MS * NSEC_PER_MSEC);
+	return nsecs_to_jiffies(wait) + 1;
 }
 
 int airtime_phy_add_qdisc(struct airtime_phy *phy, struct airtime_qdisc *q,
@@ -130,15 +138,20 @@ int airtime_phy_add_qdisc(struct airtime_phy *phy, struct airtime_qdisc *q,
 			phy->report_queued = true;
 			refcount_inc(&phy->refs);
 			queue_delayed_work(airtime_wq, &phy->report_work,
-					   airtime_report_period(phy));
+					   airtime_report_period(phy, now));
 		}
 	}
 	spin_unlock_irqrestore(&phy->lock, flags);
 	return slot < 0 ? slot : 0;
 }
 
+/*
+ * Process context (qdisc destroy, under RTNL, which also serialises it
+ * against airtime_phy_add_qdisc()).
+ */
 void airtime_phy_remove_qdisc(struct airtime_phy *phy, struct airtime_qdisc *q)
 {
+	bool stop_reports = false;
 	unsigned long flags;
 	u64 now = airtime_now();
 
@@ -149,8 +162,22 @@ void airtime_phy_remove_qdisc(struct airtime_phy *phy, struct airtime_qdisc *q)
 		phy->num_qdiscs--;
 		q->slot = -1;
 		airtime_phy_wake_locked(phy, now, NULL);
+		if (!phy->num_qdiscs && phy->report_queued) {
+			/* The work's reference is now ours to drop. */
+			phy->report_queued = false;
+			stop_reports = true;
+		}
 	}
 	spin_unlock_irqrestore(&phy->lock, flags);
+
+	/*
+	 * Without this the module would stay in use until the work's next
+	 * run; an rmmod right after the last "tc qdisc del" should work.
+	 */
+	if (stop_reports) {
+		cancel_delayed_work_sync(&phy->report_work);
+		airtime_phy_put(phy);
+	}
 }
 
 void airtime_phy_wake_locked(struct airtime_phy *phy, u64 now,
@@ -193,10 +220,9 @@ static void airtime_report_work(struct work_struct *work)
 	u64 now = airtime_now();
 
 	spin_lock_irqsave(&phy->lock, flags);
-	if (!phy->num_qdiscs) {
-		phy->report_queued = false;
+	if (!phy->report_queued) {
+		/* Being cancelled by airtime_phy_remove_qdisc(). */
 		spin_unlock_irqrestore(&phy->lock, flags);
-		airtime_phy_put(phy);
 		return;
 	}
 	for (slot = 0; slot < AIRTIME_MAX_VIFS; slot++) {
@@ -206,8 +232,9 @@ static void airtime_report_work(struct work_struct *work)
 		}
 	}
 	airtime_sched_advance(&phy->sched, now);
+	airtime_inflight_age_locked(phy, now);
 	airtime_phy_wake_locked(phy, now, NULL);
-	period = airtime_report_period(phy);
+	period = airtime_report_period(phy, now);
 	spin_unlock_irqrestore(&phy->lock, flags);
 
 	airtime_netlink_report(phy);

@@ -41,6 +41,8 @@ struct airtime_phy {
 	unsigned int num_qdiscs;
 	bool report_queued;
 	bool tx_status_seen;
+	struct list_head inflight;	/* records, oldest first */
+	u64 aged_packets;		/* released by age, not completion */
 
 	struct delayed_work report_work;
 	struct work_struct free_work;

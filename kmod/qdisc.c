@@ -17,6 +17,8 @@
 #include <net/mac80211.h>
 
 #include "qdisc.h"
+#include <net/codel_impl.h>
+#include <net/codel_qdisc.h>
 #include "phy.h"
 #include "inflight.h"
 #include "uapi/ransdn_airtime.h"
@@ -25,6 +27,9 @@
 #define AIRTIME_BYPASS_LIMIT		128
 #define AIRTIME_LIMIT_MIN		16
 #define AIRTIME_LIMIT_MAX		100000
+/* mac80211's CoDel settings for slow stations: a vif may be both. */
+#define AIRTIME_CODEL_TARGET_MS		20
+#define AIRTIME_CODEL_INTERVAL_MS	100
 
 /*
  * mac80211 data interfaces transmit through ieee80211_subif_start_xmit
@@ -87,6 +92,7 @@ static int airtime_enqueue_one(struct sk_buff *skb, struct Qdisc *sch,
 		spin_unlock_irqrestore(&phy->lock, flags);
 		return qdisc_drop(skb, sch, to_free);
 	}
+	codel_set_enqueue_time(skb);
 	__qdisc_enqueue_tail(skb, &q->data);
 	qdisc_qstats_backlog_inc(sch, skb);
 	sch->q.qlen++;
@@ -156,6 +162,49 @@ static struct sk_buff *airtime_dequeue_from(struct Qdisc *sch,
 	return skb;
 }
 
+static u32 airtime_codel_len(const struct sk_buff *skb)
+{
+	return qdisc_pkt_len(skb);
+}
+
+static struct sk_buff *airtime_codel_pop(struct codel_vars *vars, void *ctx)
+{
+	struct Qdisc *sch = ctx;
+	struct airtime_qdisc *q = qdisc_priv(sch);
+	struct sk_buff *skb = __qdisc_dequeue_head(&q->data);
+
+	if (skb)
+		sch->qstats.backlog -= qdisc_pkt_len(skb);
+	return skb;
+}
+
+static void airtime_codel_drop(struct sk_buff *skb, void *ctx)
+{
+	struct Qdisc *sch = ctx;
+	struct airtime_qdisc *q = qdisc_priv(sch);
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->phy->lock, flags);
+	airtime_vif_drop(&q->phy->sched, &q->vif, skb->len, true, airtime_now());
+	spin_unlock_irqrestore(&q->phy->lock, flags);
+	sch->q.qlen--;
+	qdisc_qstats_drop(sch);
+	kfree_skb_reason(skb, SKB_DROP_REASON_QDISC_DROP);
+}
+
+/* The next frame for the scheduler to judge, past CoDel. */
+static struct sk_buff *airtime_head(struct Qdisc *sch)
+{
+	struct airtime_qdisc *q = qdisc_priv(sch);
+
+	if (!q->head)
+		q->head = codel_dequeue(sch, &sch->qstats.backlog, &q->cparams,
+					&q->cvars, &q->cstats, airtime_codel_len,
+					codel_get_enqueue_time, airtime_codel_drop,
+					airtime_codel_pop);
+	return q->head;
+}
+
 static struct sk_buff *airtime_dequeue(struct Qdisc *sch)
 {
 	struct airtime_qdisc *q = qdisc_priv(sch);
@@ -166,7 +215,7 @@ static struct sk_buff *airtime_dequeue(struct Qdisc *sch)
 	struct airtime_tx tx;
 	struct sk_buff *skb;
 	unsigned long flags;
-	u64 now, wake_at = 0;
+	u64 now, wake_at = 0, next_age;
 	u32 mpdu_len;
 	int err = 0;
 
@@ -175,7 +224,7 @@ static struct sk_buff *airtime_dequeue(struct Qdisc *sch)
 		atomic64_inc(&q->bypass_packets);
 		return skb;
 	}
-	skb = q->data.head;
+	skb = airtime_head(sch);
 	if (!skb)
 		return NULL;
 
@@ -189,13 +238,19 @@ static struct sk_buff *airtime_dequeue(struct Qdisc *sch)
 
 	now = airtime_now();
 	spin_lock_irqsave(&phy->lock, flags);
+	next_age = airtime_inflight_age_locked(phy, now);
 	verdict = airtime_vif_poll(&phy->sched, &q->vif, now, &wake_at);
 	if (verdict == AIRTIME_SEND) {
 		u32 raw = airtime_raw_estimate(&phy->sched, mpdu_len, &rate);
 
 		err = airtime_vif_dequeue(&phy->sched, &q->vif, skb->len, raw, now, &tx);
-		if (!err && !rec)
+		if (!err && rec)
+			airtime_inflight_track_locked(phy, rec, &tx, now);
+		else if (!err)
 			airtime_tx_complete(&phy->sched, &tx, 0, now);
+	} else if (verdict == AIRTIME_WAIT_INFLIGHT) {
+		/* Frames that never complete must not hold us forever. */
+		wake_at = min(wake_at, next_age);
 	}
 	airtime_phy_wake_locked(phy, now, q);
 	spin_unlock_irqrestore(&phy->lock, flags);
@@ -208,7 +263,9 @@ static struct sk_buff *airtime_dequeue(struct Qdisc *sch)
 		return NULL;
 	}
 
-	skb = airtime_dequeue_from(sch, &q->data);
+	q->head = NULL;
+	sch->q.qlen--;
+	qdisc_bstats_update(sch, skb);
 	if (unlikely(err)) {
 		WARN_ONCE(1, "airtime: %s: the scheduler refused a frame (%d)\n",
 			  qdisc_dev(sch)->name, err);
@@ -217,7 +274,7 @@ static struct sk_buff *airtime_dequeue(struct Qdisc *sch)
 	}
 	if (rec) {
 		q->spare = NULL;
-		airtime_inflight_arm(rec, phy, skb, &tx);
+		airtime_inflight_arm(rec, skb);
 	} else {
 		atomic64_inc(&q->untracked_packets);
 	}
@@ -228,7 +285,7 @@ static struct sk_buff *airtime_peek(struct Qdisc *sch)
 {
 	struct airtime_qdisc *q = qdisc_priv(sch);
 
-	return q->bypass.head ?: q->data.head;
+	return q->bypass.head ?: q->head ?: q->data.head;
 }
 
 static void airtime_purge(struct qdisc_skb_head *head)
@@ -249,8 +306,13 @@ static void airtime_reset(struct Qdisc *sch)
 		airtime_vif_purge(&q->phy->sched, &q->vif, airtime_now());
 		spin_unlock_irqrestore(&q->phy->lock, flags);
 	}
+	if (q->head) {
+		rtnl_kfree_skbs(q->head, q->head);
+		q->head = NULL;
+	}
 	airtime_purge(&q->data);
 	airtime_purge(&q->bypass);
+	codel_vars_init(&q->cvars);
 	sch->q.qlen = 0;
 	sch->qstats.backlog = 0;
 }
@@ -267,6 +329,13 @@ static int airtime_init(struct Qdisc *sch, struct nlattr *opt,
 	qdisc_watchdog_init(&q->watchdog, sch);
 	memset(&q->data, 0, sizeof(q->data));
 	memset(&q->bypass, 0, sizeof(q->bypass));
+	codel_params_init(&q->cparams);
+	codel_vars_init(&q->cvars);
+	codel_stats_init(&q->cstats);
+	q->cparams.target = MS2TIME(AIRTIME_CODEL_TARGET_MS);
+	q->cparams.interval = MS2TIME(AIRTIME_CODEL_INTERVAL_MS);
+	q->cparams.mtu = psched_mtu(dev);
+	q->cparams.ecn = true;
 	q->sch = sch;
 	q->dev = dev;
 	q->slot = -1;

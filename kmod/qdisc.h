@@ -8,6 +8,7 @@
 #define _RANSDN_AIRTIME_QDISC_H
 
 #include <linux/atomic.h>
+#include <net/codel.h>
 #include <net/pkt_sched.h>
 #include <net/sch_generic.h>
 
@@ -30,7 +31,21 @@ struct airtime_qdisc {
 	/* Under the qdisc's root lock. */
 	struct qdisc_skb_head data;	/* frames the scheduler releases */
 	struct qdisc_skb_head bypass;	/* EAPOL and the like: go first */
+	/*
+	 * The frame CoDel let through, waiting for the scheduler's go; still
+	 * counted in sch->q.qlen and in the core's backlog.
+	 */
+	struct sk_buff *head;
 	struct airtime_inflight *spare;	/* completion record for the head */
+
+	/*
+	 * A tenant held to a small share of a slow radio drains slowly; CoDel
+	 * keeps its queueing delay in check instead of letting a full queue
+	 * stand for seconds.
+	 */
+	struct codel_params cparams;
+	struct codel_vars cvars;
+	struct codel_stats cstats;
 
 	atomic64_t bypass_packets;
 	atomic64_t untracked_packets;

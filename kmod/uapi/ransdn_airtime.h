@@ -40,7 +40,7 @@ enum ransdn_airtime_cmd {
 	RANSDN_AIRTIME_CMD_UNSPEC,
 	/* Per-phy parameters and global state; do (by IFINDEX) or dump. */
 	RANSDN_AIRTIME_CMD_GET_PHY,
-	/* Set INTERVAL_US, INFLIGHT_BUDGET_US, OVERHEAD_MODEL (admin). */
+	/* Set INTERVAL_US, INFLIGHT_BUDGET_US, OVERHEAD_MODEL, STALL_US (admin). */
 	RANSDN_AIRTIME_CMD_SET_PHY,
 	/* Per-vif guarantee and statistics; do (by IFINDEX) or dump. */
 	RANSDN_AIRTIME_CMD_GET_VIF,
@@ -131,6 +131,11 @@ enum ransdn_airtime_attr {
 	RANSDN_AIRTIME_ATTR_VIF,		/* nested, repeated: per-vif attrs */
 	RANSDN_AIRTIME_ATTR_TIMESTAMP_NS,	/* u64, CLOCK_MONOTONIC */
 	RANSDN_AIRTIME_ATTR_INTERVALS,		/* u64: intervals elapsed */
+	RANSDN_AIRTIME_ATTR_AGED_PACKETS,	/* u64: frames out so long their
+						 * airtime was released unseen */
+	RANSDN_AIRTIME_ATTR_STALL_US,		/* u32, 1000..1000000: how long a
+						 * backlogged vif that stops
+						 * polling keeps its turn */
 
 	__RANSDN_AIRTIME_ATTR_MAX,
 	RANSDN_AIRTIME_ATTR_MAX = __RANSDN_AIRTIME_ATTR_MAX - 1

@@ -10,6 +10,7 @@ give what was delivered.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 from testbed.kernel.shell import Netns, run, spawn, stop
@@ -40,62 +41,75 @@ async def setup_wan(routes: list[str]) -> None:
 
 @dataclass
 class UdpFlow:
-    """iperf3 UDP from the wan namespace to one station."""
+    """iperf3 UDP from the wan namespace to one station.
+
+    Each start runs a fresh server and client pair on a fresh port: an
+    iperf3 server takes a while to notice a killed client and refuses new
+    tests until it does.
+    """
 
     station: Station
     rate_bps: int
-    port: int
+    base_port: int
+    starts: int = 0
     server: asyncio.subprocess.Process | None = None
     client: asyncio.subprocess.Process | None = None
     log_dir: str = "/run"
 
-    async def start_server(self) -> None:
-        self.server = await spawn("iperf3", "-s", "-p", str(self.port),
+    @property
+    def port(self) -> int:
+        return self.base_port + self.starts
+
+    @property
+    def client_log(self) -> str:
+        return f"{self.log_dir}/iperf3-c-{self.port}.log"
+
+    async def start(self, timeout: float = 10) -> None:
+        await self.stop()
+        self.starts += 1
+        self.server = await spawn("iperf3", "-s", "-1", "-p", str(self.port),
                                   netns=self.station.netns,
                                   log=f"{self.log_dir}/iperf3-s-{self.port}.log")
-        await asyncio.sleep(0.3)
-
-    async def start(self) -> None:
-        if self.server is None:
-            await self.start_server()
-        for _ in range(5):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            with open(self.client_log, "w"):
+                pass
             self.client = await spawn(
                 "iperf3", "-c", self.station.ip, "-p", str(self.port), "-u",
                 "-b", str(self.rate_bps), "-l", str(PAYLOAD), "-t", "86400",
-                netns=WAN, log=f"{self.log_dir}/iperf3-c-{self.port}.log")
-            await asyncio.sleep(0.5)
-            if self.client.returncode is None:
-                return
-        raise RuntimeError(f"iperf3 to {self.station.ip} does not start")
+                "--connect-timeout", "2000", "--forceflush", netns=WAN, log=self.client_log)
+            while loop.time() < deadline and self.client.returncode is None:
+                with open(self.client_log) as f:
+                    if " connected to " in f.read():
+                        return
+                await asyncio.sleep(0.1)
+            await stop(self.client)
+            await asyncio.sleep(0.3)
+        raise RuntimeError(f"iperf3 to {self.station.ip}:{self.port} does not start")
 
     async def stop(self) -> None:
-        if self.client is not None:
-            await stop(self.client)
-            self.client = None
+        for proc in (self.client, self.server):
+            if proc is not None:
+                await stop(proc)
+        self.client = self.server = None
 
     async def close(self) -> None:
         await self.stop()
-        if self.server is not None:
-            await stop(self.server)
-            self.server = None
 
 
 @dataclass(frozen=True)
 class RxSample:
+    """Packets and octets each station (by radio number) had received at t."""
+
     t: float
     packets: dict[int, int] = field(default_factory=dict)
     bytes: dict[int, int] = field(default_factory=dict)
 
 
-async def rx_sample(stations: list[Station]) -> RxSample:
-    """Received packets and bytes of each station (by radio), now."""
-    loop = asyncio.get_running_loop()
-    pk, by = {}, {}
-    for st in stations:
-        out = await run("cat", f"/sys/class/net/{st.ifname}/statistics/rx_packets",
-                        f"/sys/class/net/{st.ifname}/statistics/rx_bytes", netns=st.netns)
-        p, b = out.split()
-        pk[st.radio], by[st.radio] = int(p), int(b)
-    return RxSample(t=loop.time(), packets=pk, bytes=by)
-
-
+def rx_sample(stations: list[Station]) -> RxSample:
+    return RxSample(
+        t=time.monotonic(),
+        packets={st.radio: st.counter("rx_packets") for st in stations},
+        bytes={st.radio: st.counter("rx_bytes") for st in stations},
+    )

@@ -112,6 +112,13 @@ class Station:
     mac: str
     ip: str
     ap_ip: str
+    #: A sysfs mounted from inside the namespace, so its counters can be
+    #: read without entering it.
+    sysfs: str
+
+    def counter(self, name: str) -> int:
+        with open(f"{self.sysfs}/class/net/{self.ifname}/statistics/{name}") as f:
+            return int(f.read())
 
 
 async def add_station(radio: int, ssid: str, psk: str | None, channel: int,
@@ -157,8 +164,13 @@ async def add_station(radio: int, ssid: str, psk: str | None, channel: int,
 
     await run("ip", "addr", "add", f"{ip}/{prefix}", "dev", ifname, netns=ns)
     await run("ip", "route", "add", "default", "via", ap_ip, netns=ns)
-    mac = (await run("cat", f"/sys/class/net/{ifname}/address", netns=ns)).strip()
-    return Station(radio=radio, netns=ns, ifname=ifname, mac=mac, ip=ip, ap_ip=ap_ip)
+    sysfs = f"/run/ransdn-sysfs/{ns.name}"
+    os.makedirs(sysfs, exist_ok=True)
+    await run("nsenter", f"--net=/run/netns/{ns.name}", "mount", "-t", "sysfs", "sysfs", sysfs)
+    with open(f"{sysfs}/class/net/{ifname}/address") as f:
+        mac = f.read().strip()
+    return Station(radio=radio, netns=ns, ifname=ifname, mac=mac, ip=ip, ap_ip=ap_ip,
+                   sysfs=sysfs)
 
 
 async def pin_legacy_rate(ifname: str, rate_mbps: int) -> None:
@@ -171,6 +183,3 @@ async def pin_legacy_rate(ifname: str, rate_mbps: int) -> None:
     await run("iw", "dev", ifname, "set", "bitrates", "legacy-2.4", *map(str, rates))
 
 
-async def station_rx_bytes(station: Station) -> int:
-    return int(await run("cat", f"/sys/class/net/{station.ifname}/statistics/rx_bytes",
-                         netns=station.netns))

@@ -36,7 +36,7 @@ _TYPES: dict[Attr, str] = {
     Attr.IFINDEX: "uint32", Attr.IFNAME: "asciiz", Attr.PHY_NAME: "asciiz",
     Attr.INTERVAL_US: "uint32", Attr.INFLIGHT_BUDGET_US: "uint32",
     Attr.OVERHEAD_MODEL: "uint8", Attr.INFLIGHT_US: "uint32",
-    Attr.INFLIGHT_PACKETS: "uint32", Attr.NUM_VIFS: "uint32",
+    Attr.INFLIGHT_PACKETS: "uint32", Attr.NUM_VIFS: "uint32", Attr.STALL_US: "uint32",
     Attr.TX_STATUS_SEEN: "flag",
     Attr.SHARE: "uint32", Attr.CAP: "uint32", Attr.QUEUE_LIMIT: "uint32",
     Attr.CREDIT_US: "int64", Attr.CONGESTION: "uint32", Attr.SOURCE: "uint8",
@@ -87,10 +87,12 @@ class PhyState:
     interval_us: int
     inflight_budget_us: int
     overhead: Overhead
+    stall_us: int
     inflight_us: int
     inflight_packets: int
     num_vifs: int
     intervals: int
+    aged_packets: int
     tx_status_seen: bool
 
 
@@ -150,10 +152,12 @@ def _phy(msg: Any) -> PhyState:
         interval_us=_get(msg, Attr.INTERVAL_US),
         inflight_budget_us=_get(msg, Attr.INFLIGHT_BUDGET_US),
         overhead=Overhead(_get(msg, Attr.OVERHEAD_MODEL)),
+        stall_us=_get(msg, Attr.STALL_US),
         inflight_us=_get(msg, Attr.INFLIGHT_US),
         inflight_packets=_get(msg, Attr.INFLIGHT_PACKETS),
         num_vifs=_get(msg, Attr.NUM_VIFS),
         intervals=_get(msg, Attr.INTERVALS),
+        aged_packets=_get(msg, Attr.AGED_PACKETS),
         tx_status_seen=msg.get_attr(_PREFIX + "TX_STATUS_SEEN") is not None,
     )
 
@@ -265,6 +269,7 @@ class AirtimeNetlink:
         interval_us: int | None = None,
         inflight_budget_us: int | None = None,
         overhead: Overhead | None = None,
+        stall_us: int | None = None,
     ) -> None:
         attrs: list[tuple[Attr, Any]] = [(Attr.IFINDEX, ifindex)]
         if interval_us is not None:
@@ -273,6 +278,8 @@ class AirtimeNetlink:
             attrs.append((Attr.INFLIGHT_BUDGET_US, inflight_budget_us))
         if overhead is not None:
             attrs.append((Attr.OVERHEAD_MODEL, int(overhead)))
+        if stall_us is not None:
+            attrs.append((Attr.STALL_US, stall_us))
         await self._request(Cmd.SET_PHY, attrs, dump=False)
 
     async def vifs(self) -> list[VifState]:

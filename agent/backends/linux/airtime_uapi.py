@@ -82,3 +82,5 @@ class Attr(IntEnum):
     VIF = 37
     TIMESTAMP_NS = 38
     INTERVALS = 39
+    AGED_PACKETS = 40
+    STALL_US = 41
