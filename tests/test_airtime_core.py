@@ -498,3 +498,25 @@ def test_sim_every_backlogged_vif_gets_its_guarantee_and_nothing_idles(
     for s, g in zip(slots, shares):
         # at least the guarantee; spare airtime in proportion to guarantees
         assert 100 * air[s] / total == pytest.approx(100 * g / sum(shares), abs=0.6)
+
+
+# ---- The callgrind benchmark script ----------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None,
+                    reason="valgrind missing (scripts/bootstrap installs it)")
+def test_callgrind_bench_writes_its_table_and_json(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from testbed.bench import core_callgrind
+
+    out = tmp_path / "core_callgrind.json"
+    assert core_callgrind.main(["--vifs", "1,2", "--packets", "500", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "core/fifo" in printed and "wrote" in printed
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["vifs"] for r in rows] == [1, 2]
+    for r in rows:
+        assert 0 < r["fifo_ir"] < r["core_ir"]
+        assert r["sim_ir"] > 0
