@@ -314,15 +314,17 @@ static void wake_check(struct airtime_sched *s, u64 now)
 }
 
 /*
- * A vif that starts contending again after an idle spell gets virtual
- * times within one quantum above the least of those contending in each
- * class: it neither bursts on virtual time saved up while idle nor pays
- * for service it got long ago.
+ * A vif that starts contending again after an idle spell (or after its
+ * cap held it out) gets virtual times within one quantum above the least
+ * of the vifs contending now, whatever their class: it neither bursts on
+ * virtual time it fell behind by while out nor pays for service it got
+ * long ago.
  */
 static void vif_activate(struct airtime_sched *s, struct airtime_vif *v)
 {
 	u64 q = s->p.inflight_budget_ns, vmin[2] = { 0, 0 };
-	u32 m = s->active_mask & ~(1U << v->slot), have = 0;
+	u32 m = s->active_mask & ~(1U << v->slot);
+	bool any = false;
 	int c;
 
 	while (m) {
@@ -331,14 +333,12 @@ static void vif_activate(struct airtime_sched *s, struct airtime_vif *v)
 		m &= m - 1;
 		if (!vif_contending(o))
 			continue;
-		c = vif_class(o);
-		if (!(have & (1U << c)) || at_before(o->vtime[c], vmin[c]))
-			vmin[c] = o->vtime[c];
-		have |= 1U << c;
+		for (c = 0; c < 2; c++)
+			if (!any || at_before(o->vtime[c], vmin[c]))
+				vmin[c] = o->vtime[c];
+		any = true;
 	}
-	for (c = 0; c < 2; c++) {
-		if (!(have & (1U << c)))
-			continue;
+	for (c = 0; any && c < 2; c++) {
 		if (at_before(v->vtime[c], vmin[c]))
 			v->vtime[c] = vmin[c];
 		else if (v->vtime[c] - vmin[c] > q)
@@ -365,7 +365,7 @@ static void vif_refill(struct airtime_vif *v, bool contiguous)
 u64 airtime_sched_advance(struct airtime_sched *s, u64 now)
 {
 	u64 t = s->p.interval_ns, n;
-	u32 m;
+	u32 m, back = s->active_mask;
 
 	if (at_before(now, ivl_end(s)))
 		return 0;
@@ -380,10 +380,20 @@ u64 airtime_sched_advance(struct airtime_sched *s, u64 now)
 	 */
 	m = s->active_mask;
 	while (m) {
-		struct airtime_vif *v = s->vifs[__builtin_ctz(m)];
+		u32 i = __builtin_ctz(m);
+		struct airtime_vif *v = s->vifs[i];
 
 		m &= m - 1;
+		if (vif_contending(v))
+			back &= ~(1U << i);
 		vif_refill(v, n == 1);
+		if (!vif_contending(v))
+			back &= ~(1U << i);
+	}
+	/* Vifs whose cap held them out return like vifs back from idle. */
+	while (back) {
+		vif_activate(s, s->vifs[__builtin_ctz(back)]);
+		back &= back - 1;
 	}
 	wake_check(s, now);
 	return n;

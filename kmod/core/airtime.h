@@ -14,7 +14,8 @@
  *  - A backlogged vif with credit left goes before any vif without credit
  *    (the guarantee).  Vifs without credit borrow the airtime others leave
  *    unused, in proportion to their guaranteed shares (work conserving).
- *    Within a class, vifs are interleaved by a weighted virtual time.
+ *    Within each class, vifs are interleaved by a virtual time of their
+ *    own class that advances by charge / share.
  *  - A vif with a cap never gets more than cap x interval per interval,
  *    even on an otherwise idle radio.
  *  - The airtime released to the driver and not yet completed is bounded
@@ -39,6 +40,21 @@
  *    every call on one struct airtime_sched (the module: one spinlock per
  *    wiphy) and provides all storage.
  *  - Everything is deterministic: the same calls give the same results.
+ *
+ * How a root qdisc per vif drives it (every call under the wiphy's lock):
+ *  - enqueue: airtime_vif_enqueue(); a frame refused because the queue is
+ *    full: airtime_vif_drop(..., queued = false).
+ *  - dequeue: airtime_vif_poll().  On AIRTIME_SEND take the head frame,
+ *    estimate it (airtime_estimate_ns() from the station's rate, or
+ *    mac80211's PPDU duration + airtime_overhead_ns()) and call
+ *    airtime_vif_dequeue(), keeping the struct airtime_tx with the skb.
+ *    Otherwise qdisc_watchdog_schedule_ns(wake_at) and return NULL.
+ *  - TX completion (skb destructor): airtime_tx_complete() with the
+ *    measured airtime from TX status, or 0.
+ *  - After every call: airtime_sched_take_wakeups() and
+ *    __netif_schedule() the qdisc of each vif in the mask.
+ *  - reset: airtime_vif_purge(); destroy: airtime_vif_remove().
+ *  - A timer each interval: airtime_sched_advance(), then the stats.
  */
 #ifndef _AIRTIME_H
 #define _AIRTIME_H

@@ -709,6 +709,27 @@ static void test_cap_zero(void)
 	      r.q[a].sent);
 }
 
+/* Lifting a cap does not let the vif catch up on what the cap kept from it. */
+static void test_cap_lift_no_burst(void)
+{
+	struct airtime_params p = params(100 * MS, 4 * MS, AIRTIME_OVERHEAD_DCF);
+	static struct radio r;
+	int idx[2];
+	u64 before[2];
+	double sh[2];
+
+	radio_init(&r, &p, 0, DRV_INSTANT);
+	idx[0] = radio_add(&r, 2000, 2500, 1462, 54000, true);
+	idx[1] = radio_add(&r, 2000, AIRTIME_NO_CAP, 1462, 54000, true);
+	radio_run(&r, 3 * SEC + 10 * MS);	/* before the cap bites */
+	CHECK(airtime_vif_set_share(&r.s, &r.q[idx[0]].v, 2000, AIRTIME_NO_CAP,
+				    at(&r)) == 0, "lift the cap");
+	snapshot(&r, idx, 2, before);
+	radio_run(&r, 3 * SEC + 310 * MS);
+	shares(&r, idx, 2, before, sh);
+	CHECK_NEAR(sh[0], 50, 2, "equal split right after the cap is lifted");
+}
+
 /* ---- In-flight budget --------------------------------------------------------------- */
 
 static void test_inflight_instant(void)
@@ -1358,6 +1379,7 @@ static const struct test tests[] = {
 	{ "cap_idle_radio", test_cap_idle_radio },
 	{ "cap_with_competition", test_cap_with_competition },
 	{ "cap_zero", test_cap_zero },
+	{ "cap_lift_no_burst", test_cap_lift_no_burst },
 	{ "inflight_instant", test_inflight_instant },
 	{ "inflight_channel", test_inflight_channel },
 	{ "congestion_converges", test_congestion_converges },
