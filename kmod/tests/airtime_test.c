@@ -358,6 +358,26 @@ static void snapshot(struct radio *r, const int *idx, int n, u64 *out)
 		out[k] = charged(r, idx[k]);
 }
 
+/* Shares of charged airtime between two instants of harness time. */
+static void measure_shares(struct radio *r, const int *idx, int n, u64 from,
+			   u64 to, double *out)
+{
+	u64 before[NVIF];
+
+	radio_run(r, from);
+	snapshot(r, idx, n, before);
+	radio_run(r, to);
+	shares(r, idx, n, before, out);
+}
+
+/* The QEMU test's radio: 20/30/50 % at 54/24/6 Mb/s, all saturated. */
+static void add_20_30_50(struct radio *r, int *idx)
+{
+	idx[0] = radio_add(r, 2000, AIRTIME_NO_CAP, 1462, 54000, true);
+	idx[1] = radio_add(r, 3000, AIRTIME_NO_CAP, 1462, 24000, true);
+	idx[2] = radio_add(r, 5000, AIRTIME_NO_CAP, 1462, 6000, true);
+}
+
 /* ---- Estimates -------------------------------------------------------------- */
 
 static void test_estimates(void)
@@ -479,9 +499,7 @@ static void guarantee_case(enum driver drv, u32 status_pct, u64 start)
 
 	radio_init(&r, &p, start, drv);
 	r.status_pct = status_pct;
-	idx[0] = radio_add(&r, 2000, AIRTIME_NO_CAP, 1462, 54000, true);
-	idx[1] = radio_add(&r, 3000, AIRTIME_NO_CAP, 1462, 24000, true);
-	idx[2] = radio_add(&r, 5000, AIRTIME_NO_CAP, 1462, 6000, true);
+	add_20_30_50(&r, idx);
 	radio_run(&r, 1 * SEC);		/* let the factor settle */
 	snapshot(&r, idx, 3, before);
 	radio_run(&r, 6 * SEC);
@@ -531,9 +549,7 @@ static void test_guarantee_per_interval(void)
 	double sh[3], worst = 0;
 
 	radio_init(&r, &p, 0, DRV_INSTANT);
-	idx[0] = radio_add(&r, 2000, AIRTIME_NO_CAP, 1462, 54000, true);
-	idx[1] = radio_add(&r, 3000, AIRTIME_NO_CAP, 1462, 24000, true);
-	idx[2] = radio_add(&r, 5000, AIRTIME_NO_CAP, 1462, 6000, true);
+	add_20_30_50(&r, idx);
 	radio_run(&r, 100 * MS);
 	for (k = 1; k < 30; k++) {
 		snapshot(&r, idx, 3, before);
@@ -579,17 +595,13 @@ static void test_borrow_proportional(void)
 	struct airtime_params p = params(100 * MS, 4 * MS, AIRTIME_OVERHEAD_DCF);
 	static struct radio r;
 	int idx[2];
-	u64 before[2];
 	double sh[2];
 
 	radio_init(&r, &p, 0, DRV_INSTANT);
 	idx[0] = radio_add(&r, 2000, AIRTIME_NO_CAP, 1462, 54000, true);
 	idx[1] = radio_add(&r, 3000, AIRTIME_NO_CAP, 1462, 6000, true);
 	radio_add(&r, 5000, AIRTIME_NO_CAP, 1462, 24000, false);
-	radio_run(&r, 1 * SEC);
-	snapshot(&r, idx, 2, before);
-	radio_run(&r, 5 * SEC);
-	shares(&r, idx, 2, before, sh);
+	measure_shares(&r, idx, 2, 1 * SEC, 5 * SEC, sh);
 	CHECK_NEAR(sh[0], 40, 0.5, "20 % vif with 30 % and an idle 50 %");
 	CHECK_NEAR(sh[1], 60, 0.5, "30 % vif with 20 % and an idle 50 %");
 }
@@ -926,7 +938,6 @@ static void test_add_mid_interval(void)
 	struct airtime_params p = params(100 * MS, 4 * MS, AIRTIME_OVERHEAD_DCF);
 	static struct radio r;
 	int idx[2];
-	u64 before[2];
 	double sh[2];
 	struct airtime_vif_stats st;
 
@@ -936,10 +947,7 @@ static void test_add_mid_interval(void)
 	idx[1] = radio_add(&r, 7000, AIRTIME_NO_CAP, 1462, 24000, true);
 	vif_stats(&r, idx[1], &st);
 	CHECK_NEAR((double)st.credit_ns, 35 * MS, 1000, "credit prorated to the half interval");
-	radio_run(&r, 2 * SEC);
-	snapshot(&r, idx, 2, before);
-	radio_run(&r, 4 * SEC);
-	shares(&r, idx, 2, before, sh);
+	measure_shares(&r, idx, 2, 2 * SEC, 4 * SEC, sh);
 	CHECK_NEAR(sh[0], 30, 0.5, "30 % after a vif joined");
 	CHECK_NEAR(sh[1], 70, 0.5, "70 % for the new vif");
 }
@@ -988,13 +996,10 @@ static void test_change_shares(void)
 	struct airtime_params p = params(100 * MS, 4 * MS, AIRTIME_OVERHEAD_DCF);
 	static struct radio r;
 	int idx[3];
-	u64 before[3];
 	double sh[3];
 
 	radio_init(&r, &p, 0, DRV_INSTANT);
-	idx[0] = radio_add(&r, 2000, AIRTIME_NO_CAP, 1462, 54000, true);
-	idx[1] = radio_add(&r, 3000, AIRTIME_NO_CAP, 1462, 24000, true);
-	idx[2] = radio_add(&r, 5000, AIRTIME_NO_CAP, 1462, 6000, true);
+	add_20_30_50(&r, idx);
 	radio_run(&r, 2 * SEC + 37 * MS);
 	/* Swap 20 and 50, increasing first: the sum passes 100 % for a while. */
 	CHECK(airtime_vif_set_share(&r.s, &r.q[idx[0]].v, 5000, AIRTIME_NO_CAP,
@@ -1003,10 +1008,7 @@ static void test_change_shares(void)
 	CHECK(airtime_vif_set_share(&r.s, &r.q[idx[2]].v, 2000, AIRTIME_NO_CAP,
 				    at(&r)) == 0, "lower");
 	/* Within 200 ms (two intervals) the new split holds. */
-	radio_run(&r, 2 * SEC + 261 * MS);
-	snapshot(&r, idx, 3, before);
-	radio_run(&r, 4 * SEC + 261 * MS);
-	shares(&r, idx, 3, before, sh);
+	measure_shares(&r, idx, 3, 2 * SEC + 261 * MS, 4 * SEC + 261 * MS, sh);
 	CHECK_NEAR(sh[0], 50, 0.5, "raised to 50");
 	CHECK_NEAR(sh[1], 30, 0.5, "30 unchanged");
 	CHECK_NEAR(sh[2], 20, 0.5, "lowered to 20");
@@ -1017,7 +1019,6 @@ static void test_change_params(void)
 	struct airtime_params p = params(100 * MS, 4 * MS, AIRTIME_OVERHEAD_DCF);
 	static struct radio r;
 	int idx[2];
-	u64 before[2];
 	double sh[2];
 
 	radio_init(&r, &p, 0, DRV_INSTANT);
@@ -1026,10 +1027,7 @@ static void test_change_params(void)
 	radio_run(&r, 1 * SEC + 13 * MS);
 	p = params(20 * MS, 1 * MS, AIRTIME_OVERHEAD_NONE);
 	CHECK(airtime_sched_set_params(&r.s, &p, at(&r)) == 0, "set params");
-	radio_run(&r, 1 * SEC + 113 * MS);
-	snapshot(&r, idx, 2, before);
-	radio_run(&r, 3 * SEC);
-	shares(&r, idx, 2, before, sh);
+	measure_shares(&r, idx, 2, 1 * SEC + 113 * MS, 3 * SEC, sh);
 	CHECK_NEAR(sh[0], 25, 1.0, "25 % with a 20 ms interval");
 	p.interval_ns = 5;
 	CHECK(airtime_sched_set_params(&r.s, &p, at(&r)) == -EINVAL, "bad params refused");
