@@ -554,6 +554,7 @@ class Scheduler:
         return self._params
 
     def set_params(self, params: SchedulerParams, now_ns: int) -> None:
+        _check_u64("now_ns", now_ns)
         params.validate()
         if self._l.dll.airtime_sched_set_params(self._s, ctypes.byref(params._c()), now_ns):
             raise AirtimeError(f"bad scheduler parameters {params}")
@@ -572,6 +573,7 @@ class Scheduler:
     def add_vif(self, guaranteed: float | str | Decimal, cap: float | str | Decimal | None = None,
                 *, now_ns: int) -> Vif:
         """Register a vif with a guaranteed share and an optional cap (percent)."""
+        _check_u64("now_ns", now_ns)
         g, c = share_to_bp(guaranteed), _cap_to_bp(cap)
         if c != NO_CAP and c < g:
             raise AirtimeError(f"cap {cap} is below the guaranteed share {guaranteed}")
@@ -587,36 +589,43 @@ class Scheduler:
         return vif
 
     def remove_vif(self, vif: Vif, *, now_ns: int) -> None:
+        _check_u64("now_ns", now_ns)
         self._l.dll.airtime_vif_remove(self._s, self._vif(vif), now_ns)
         # The storage may be freed: the core no longer points at it.
         del self._vifs[vif.slot]
 
     def set_share(self, vif: Vif, guaranteed: float | str | Decimal,
                   cap: float | str | Decimal | None = None, *, now_ns: int) -> None:
+        _check_u64("now_ns", now_ns)
         g, c = share_to_bp(guaranteed), _cap_to_bp(cap)
         if self._l.dll.airtime_vif_set_share(self._s, self._vif(vif), g, c, now_ns):
             raise AirtimeError(f"cap {cap} is below the guaranteed share {guaranteed}")
 
     def enqueue(self, vif: Vif, length: int, *, now_ns: int) -> None:
+        _check_u64("now_ns", now_ns)
         _check_u32("length", length)
         self._l.dll.airtime_vif_enqueue(self._s, self._vif(vif), length, now_ns)
 
     def drop(self, vif: Vif, length: int, *, queued: bool, now_ns: int) -> None:
+        _check_u64("now_ns", now_ns)
         _check_u32("length", length)
         if self._l.dll.airtime_vif_drop(self._s, self._vif(vif), length, queued, now_ns):
             raise AirtimeError("drop of a queued frame from an empty queue")
 
     def purge(self, vif: Vif, *, now_ns: int) -> None:
+        _check_u64("now_ns", now_ns)
         self._l.dll.airtime_vif_purge(self._s, self._vif(vif), now_ns)
 
     def poll(self, vif: Vif, *, now_ns: int) -> tuple[Verdict, int]:
         """May the vif send now?  The verdict and the latest time to poll again."""
+        _check_u64("now_ns", now_ns)
         wake = ctypes.c_uint64()
         verdict = self._l.dll.airtime_vif_poll(self._s, self._vif(vif), now_ns, ctypes.byref(wake))
         return Verdict(verdict), wake.value
 
     def pick(self, *, now_ns: int) -> tuple[Vif | None, int]:
         """The vif to serve next, or None and when to ask again."""
+        _check_u64("now_ns", now_ns)
         wake = ctypes.c_uint64()
         addr = self._l.dll.airtime_sched_pick(self._s, now_ns, ctypes.byref(wake))
         if not addr:
@@ -628,6 +637,7 @@ class Scheduler:
 
     def dequeue(self, vif: Vif, length: int, raw_ns: int, *, now_ns: int) -> TxRecord:
         """Charge a frame taken from the vif's queue; raw_ns from :meth:`estimate_ns`."""
+        _check_u64("now_ns", now_ns)
         _check_u32("length", length)
         _check_u32("raw_ns", raw_ns)
         tx = _Tx()
@@ -640,6 +650,7 @@ class Scheduler:
 
     def complete(self, tx: TxRecord, measured_ns: int | None, *, now_ns: int) -> None:
         """The frame left the driver; measured_ns from TX status, None if none."""
+        _check_u64("now_ns", now_ns)
         measured = measured_ns or 0
         _check_u32("measured_ns", measured)
         self._l.dll.airtime_tx_complete(self._s, ctypes.byref(tx._c), measured, now_ns)
@@ -649,6 +660,7 @@ class Scheduler:
         return [v for slot, (v, _) in self._vifs.items() if mask & (1 << slot)]
 
     def advance(self, now_ns: int) -> int:
+        _check_u64("now_ns", now_ns)
         return int(self._l.dll.airtime_sched_advance(self._s, now_ns))
 
     @property
@@ -662,11 +674,13 @@ class Scheduler:
         return int(self._l.dll.airtime_estimate_ns(self._s, length, rate_kbps))
 
     def stats(self, vif: Vif, *, now_ns: int) -> VifStats:
+        _check_u64("now_ns", now_ns)
         st = _VifStats()
         self._l.dll.airtime_vif_get_stats(self._s, self._vif(vif), now_ns, ctypes.byref(st))
         return VifStats._from_c(st)
 
     def radio_stats(self, *, now_ns: int) -> RadioStats:
+        _check_u64("now_ns", now_ns)
         st = _SchedStats()
         self._l.dll.airtime_sched_get_stats(self._s, now_ns, ctypes.byref(st))
         return RadioStats._from_c(st)
@@ -684,6 +698,11 @@ class Offer:
     offered_bytes: int
     frame_bytes: int = 1500
     rate_kbps: int = 54_000
+
+    def __post_init__(self) -> None:
+        _check_u64("offered_bytes", self.offered_bytes)
+        _check_u32("frame_bytes", self.frame_bytes)
+        _check_u32("rate_kbps", self.rate_kbps)
 
 
 @dataclass(frozen=True)
@@ -720,6 +739,7 @@ class SimRadio:
 
     def __init__(self, params: SchedulerParams | None = None, now_ns: int = 0,
                  queue_limit: int = 1000) -> None:
+        self._h: int | None = None
         self._l = _lib()
         params = params or SchedulerParams()
         params.validate()
@@ -737,7 +757,8 @@ class SimRadio:
             self._h = None
 
     def __del__(self) -> None:
-        self.close()
+        if getattr(self, "_h", None):
+            self.close()
 
     def __enter__(self) -> SimRadio:
         return self
@@ -825,6 +846,8 @@ class SimRadio:
         offered_bytes=0).  Raises :class:`SimStepError` on bad input, with
         nothing changed.
         """
+        _check_u64("duration_ns", duration_ns)
+        _check_u64("airtime_ns", airtime_ns)
         step = np.zeros(1, STEP_IN_DTYPE)
         step[0] = (duration_ns, airtime_ns, _scale_q16(measured_scale), int(tx_status))
         vifs = np.zeros((1, MAX_VIFS), VIF_IN_DTYPE)

@@ -141,6 +141,20 @@ def test_bad_params_are_refused(params: ac.SchedulerParams) -> None:
     assert sched.params == ac.SchedulerParams()
 
 
+def test_values_outside_the_c_types_are_refused() -> None:
+    sched = ac.Scheduler()
+    vif = sched.add_vif(10, now_ns=0)
+    with pytest.raises(ac.AirtimeError, match="now_ns"):
+        sched.enqueue(vif, 100, now_ns=-1)
+    with pytest.raises(ac.AirtimeError, match="length"):
+        sched.enqueue(vif, 1 << 32, now_ns=0)
+    with pytest.raises(ac.AirtimeError, match="rate_kbps"):
+        ac.Offer(1000, 100, -6000)
+    with pytest.raises(ac.AirtimeError, match="duration_ns"):
+        ac.SimRadio().step(-1, 0, {})
+    assert sched.stats(vif, now_ns=0).backlog_packets == 0
+
+
 def test_params_from_yang_units() -> None:
     p = ac.SchedulerParams.from_us(100_000, 4_000, "none")
     assert (p.interval_ns, p.inflight_budget_ns, p.overhead) == (100 * MS, 4 * MS, ac.Overhead.NONE)
