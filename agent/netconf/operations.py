@@ -193,16 +193,15 @@ class Operations:
     # -- retrieval -----------------------------------------------------------
 
     def _config_for_client(self, tree: DataTree, flt: filters.Filter | None) -> DataTree | None:
-        """``tree`` filtered and without secrets; None if ``tree`` can be printed as is."""
-        if flt is not None:
-            out = filters.apply(tree, flt)
-            for path in self.schema.secret_paths:
-                for node in out.xpath(path):
-                    lib.lyd_free_tree(node)
-            return out
+        """``tree`` filtered and without secrets; None if ``tree`` can be printed as is.
+
+        Secrets go before the filter runs, so that a content-match node
+        cannot be used to guess a key.
+        """
         if self.schema.secret_paths and tree.has_secrets():
-            return tree.without_secrets()
-        return None
+            tree = tree.without_secrets()
+            return tree if flt is None else filters.apply(tree, flt)
+        return None if flt is None else filters.apply(tree, flt)
 
     async def get_config(self, session: "NetconfSession", op: etree._Element) -> str:
         params = _params(op, {"source": BASE_NS, **_FILTERED})

@@ -132,8 +132,8 @@ class _NetconfSubsystem(asyncssh.SSHServerSession):  # type: ignore[misc]
     def connection_lost(self, exc: Exception | None) -> None:
         if self._session is not None:
             self._session.connection_lost()
-        # One NETCONF session per SSH connection: when it ends, so does SSH.
-        self._conn.close()
+            # One NETCONF session per SSH connection: when it ends, so does SSH.
+            self._conn.close()
 
 
 class _SshServer(asyncssh.SSHServer):  # type: ignore[misc]
