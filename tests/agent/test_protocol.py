@@ -207,3 +207,22 @@ def test_error_path_prefixes_are_bound(agent: AgentThread) -> None:
         assert path.text == ("/ransdn-wifi:wifi-node/ransdn-wifi:radio[ransdn-wifi:name='phy0']"
                              "/ransdn-wifi:vif[ransdn-wifi:name='w0']/ransdn-wifi:vlan")
         assert etree.QName(path).localname == "error-path"
+
+
+def test_two_sessions_killing_each_other_both_end(tmp_path: Path) -> None:
+    with AgentThread(tmp_path, kind="wifi", limits=Limits(drain_timeout=1.0)) as agent:
+        a, b = raw(agent), raw(agent)
+        a.hello()
+        b.hello()
+        a.send(f'<rpc xmlns="{BASE_NS}" message-id="1"><kill-session><session-id>{b.session_id}'
+               "</session-id></kill-session></rpc>")
+        b.send(f'<rpc xmlns="{BASE_NS}" message-id="1"><kill-session><session-id>{a.session_id}'
+               "</session-id></kill-session></rpc>")
+        assert a.wait_closed() and b.wait_closed()
+        deadline = time.monotonic() + 15
+        while agent.run(lambda: len(agent.server.netconf.sessions.all())):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with raw(agent) as c:
+            c.hello()
+            assert c.rpc("<get-config><source><running/></source></get-config>").tag.endswith("rpc-reply")
