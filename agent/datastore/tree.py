@@ -206,7 +206,6 @@ class DataTree:
         *,
         config_only: bool = False,
         validate: bool = True,
-        opaque: bool = False,
     ) -> "DataTree":
         """Parse data; raise :class:`LyFailure` with libyang's errors.
 
@@ -228,8 +227,6 @@ class DataTree:
             vflags |= lib.LYD_VALIDATE_NO_STATE
         if not validate:
             pflags |= lib.LYD_PARSE_ONLY
-        if opaque:
-            pflags |= lib.LYD_PARSE_OPAQ
         out = ffi.new("struct lyd_node **")
         fmt_c = lib.LYD_XML if fmt == "xml" else lib.LYD_JSON
         ret = lib.lyd_parse_data(ctx, ffi.NULL, inp[0], fmt_c, pflags, vflags, out)
