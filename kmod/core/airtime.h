@@ -3,8 +3,8 @@
  * ransdn local airtime scheduler: the scheduling core.
  *
  * Plain C with no kernel headers.  The same object is linked into the
- * kernel module (kmod/*.c, one root qdisc per AP vif, state shared per
- * wiphy) and into kmod/build/libairtime.so for the C harness, the Python
+ * kernel module (one root qdisc per AP vif, state shared per wiphy) and
+ * into kmod/build/libairtime.so for the C harness, the Python
  * binding (testbed/airtime_core.py) and the shared-medium simulator.
  *
  * Model (see kmod/core/README.md for the argument):
@@ -14,7 +14,8 @@
  *  - A backlogged vif with credit left goes before any vif without credit
  *    (the guarantee).  Vifs without credit borrow the airtime others leave
  *    unused, in proportion to their guaranteed shares (work conserving).
- *    Within a class, vifs are interleaved by a weighted virtual time.
+ *    Within each class, vifs are interleaved by a virtual time of their
+ *    own class that advances by charge / share.
  *  - A vif with a cap never gets more than cap x interval per interval,
  *    even on an otherwise idle radio.
  *  - The airtime released to the driver and not yet completed is bounded
@@ -39,6 +40,21 @@
  *    every call on one struct airtime_sched (the module: one spinlock per
  *    wiphy) and provides all storage.
  *  - Everything is deterministic: the same calls give the same results.
+ *
+ * How a root qdisc per vif drives it (every call under the wiphy's lock):
+ *  - enqueue: airtime_vif_enqueue(); a frame refused because the queue is
+ *    full: airtime_vif_drop(..., queued = false).
+ *  - dequeue: airtime_vif_poll().  On AIRTIME_SEND take the head frame,
+ *    estimate it (airtime_estimate_ns() from the station's rate, or
+ *    mac80211's PPDU duration + airtime_overhead_ns()) and call
+ *    airtime_vif_dequeue(), keeping the struct airtime_tx with the skb.
+ *    Otherwise qdisc_watchdog_schedule_ns(wake_at) and return NULL.
+ *  - TX completion (skb destructor): airtime_tx_complete() with the
+ *    measured airtime from TX status, or 0.
+ *  - After every call: airtime_sched_take_wakeups() and
+ *    __netif_schedule() the qdisc of each vif in the mask.
+ *  - reset: airtime_vif_purge(); destroy: airtime_vif_remove().
+ *  - A timer each interval: airtime_sched_advance(), then the stats.
  */
 #ifndef _AIRTIME_H
 #define _AIRTIME_H
@@ -175,8 +191,9 @@ struct airtime_vif {
 	u64 ivl_charged_ns;
 	u64 ivl_borrowed_ns;
 	/* scheduling */
-	u64 vtime;
+	u64 vtime[2];		/* guaranteed round, borrowing */
 	u64 last_poll;
+	u64 wake_at;		/* last wake time handed to the caller */
 	u64 backlog_since;
 	u64 held_since;
 	u64 backlog_bytes;
@@ -287,9 +304,9 @@ void airtime_vif_remove(struct airtime_sched *s, struct airtime_vif *v,
 int airtime_vif_set_share(struct airtime_sched *s, struct airtime_vif *v,
 			  u32 guaranteed, u32 cap, u64 now);
 
-/* A frame of len bytes entered the vif's queue. */
-void airtime_vif_enqueue(struct airtime_sched *s, struct airtime_vif *v,
-			 u32 len, u64 now);
+/* A frame of len bytes entered the vif's queue.  -EINVAL: v unknown. */
+int airtime_vif_enqueue(struct airtime_sched *s, struct airtime_vif *v,
+			u32 len, u64 now);
 
 /*
  * A frame was dropped: queued = true for one that airtime_vif_enqueue()
@@ -299,12 +316,14 @@ void airtime_vif_enqueue(struct airtime_sched *s, struct airtime_vif *v,
 int airtime_vif_drop(struct airtime_sched *s, struct airtime_vif *v,
 		     u32 len, bool queued, u64 now);
 
-/* The whole queue was dropped (qdisc reset); counts the drops. */
+/* The whole queue was dropped (qdisc reset); counts the drops.  A call
+ * for an unknown v does nothing. */
 void airtime_vif_purge(struct airtime_sched *s, struct airtime_vif *v,
 		       u64 now);
 
 /*
- * May v send a frame now?  On AIRTIME_SEND dequeue one frame and call
+ * May v send a frame now?  (AIRTIME_IDLE for an unknown v.)
+ * On AIRTIME_SEND dequeue one frame and call
  * airtime_vif_dequeue(); otherwise *wake_at is the latest time to poll
  * again (arm qdisc_watchdog for it).  It may be woken earlier through
  * airtime_sched_take_wakeups().  *wake_at is always set and always
