@@ -73,17 +73,6 @@ class YangModels:
             data.free()
 
 
-def data_children(reply_xml: str | bytes) -> str:
-    """The children of a reply's ``<data>`` element, serialised."""
-    root = etree.fromstring(reply_xml if isinstance(reply_xml, bytes) else reply_xml.encode())
-    data = root.find(f"{{{NC_NS}}}data")
-    if data is None:
-        data = root if etree.QName(root).localname == "data" else None
-    if data is None:
-        return ""
-    return "".join(etree.tostring(c, encoding="unicode") for c in data)
-
-
 def json_to_xml(tree: JsonTree, parent: etree._Element | None = None) -> list[etree._Element]:
     """Turn an RFC 7951 tree of the project's modules into XML elements.
 
