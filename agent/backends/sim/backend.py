@@ -22,8 +22,8 @@ SIM = "ransdn-sim"
 Rpc = Callable[[JsonTree], Awaitable[JsonTree]]
 
 
-def private_medium() -> Medium:
-    """The medium a standalone sim node simulates its radios in."""
+def new_medium() -> Medium:
+    """A medium for one standalone node, or for a farm to share."""
     from agent.backends.sim.quiet_medium import QuietMedium
 
     return QuietMedium()
@@ -47,7 +47,7 @@ class SimBackend(Backend):
             node = WifiNode(
                 self.context.node_id,
                 self.options,
-                self._shared_medium or private_medium(),
+                self._shared_medium or new_medium(),
                 notify,
             )
             self._rpcs = {
