@@ -6,9 +6,16 @@ For every node a change touches (those whose configuration differs):
    stale edit of another client rides along;
 2. read running and compute the edit (only the vifs / PLMN slices that
    differ), ``<edit-config>`` it into candidate;
-3. ``<validate>`` candidate (when the node offers ``:validate``);
+3. validate: nodes offering ``:validate:1.1`` validate the whole resulting
+   candidate as part of the edit (``test-option test-then-set``, RFC 6241
+   8.6.4); nodes with only ``:validate:1.0`` get a separate ``<validate>``.
+   (A separate ``<validate>`` makes Debian's netconfd ignore the next
+   commit of the session, so it is not sent where the edit can carry it.)
 4. ``<commit><confirmed/>`` with a timeout: the node runs the new
-   configuration but will roll it back by itself unless confirmed.
+   configuration but will roll it back by itself unless confirmed; the
+   controller reads running back and checks it now matches the desired
+   configuration (a node that acknowledged a commit it did not carry out
+   fails the transaction).
 
 Nodes are prepared in parallel.  If every node got through step 4, each is
 sent a confirming ``<commit>``; if any node failed at any step, every node
@@ -196,15 +203,26 @@ class Provisioner:
             if diff.empty:
                 p.outcome.outcome = "unchanged"
                 return
+            caps = p.conn.capabilities
+            inline_validate = bool(caps and caps.has(":validate:1.1"))
             step = "edit-config"
-            await s.edit_config(diff.edit, target="candidate")
+            await s.edit_config(diff.edit, target="candidate",
+                                test_option="test-then-set" if inline_validate else None)
             p.edited = True
-            if p.conn.capabilities and p.conn.capabilities.has(":validate"):
+            if not inline_validate and caps and caps.has(":validate"):
                 step = "validate"
                 await s.validate("candidate")
             step = "commit"
             await s.commit(confirmed=True, timeout=self.confirm_timeout)
             p.committed = True
+            step = "verify"
+            running, state = await read_running(s, kind, self._models)
+            left = diff_node(p.desired, running, state)
+            if not left.empty:
+                p.outcome.outcome = "failed"
+                p.outcome.error = ("the node acknowledged the commit but its running "
+                                   "configuration still differs: " + "; ".join(left.changes))
+                return
             p.outcome.outcome = "applied"
         except NetconfError as e:
             p.outcome.outcome = "failed"

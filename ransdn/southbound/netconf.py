@@ -255,9 +255,10 @@ class NetconfSession:
         reply = await self._call("get", lambda: self._mgr.get(filter=filt))
         return _children_xml(reply.data_ele)
 
-    async def edit_config(self, config: etree._Element, target: str = "candidate") -> None:
-        await self._call("edit-config",
-                         lambda: self._mgr.edit_config(config=config, target=target))
+    async def edit_config(self, config: etree._Element, target: str = "candidate",
+                          test_option: str | None = None) -> None:
+        await self._call("edit-config", lambda: self._mgr.edit_config(
+            config=config, target=target, test_option=test_option))
 
     async def lock(self, target: str = "candidate") -> None:
         await self._call("lock", lambda: self._mgr.lock(target=target))
