@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
 import re
@@ -83,6 +84,9 @@ class ControllerConfig:
     connect_timeout: float = 10.0
     rpc_timeout: float = 30.0
     netconf_workers: int = 64
+    #: When set, node addresses must be IP literals inside these networks
+    #: (the management networks); nodes elsewhere are refused at registration.
+    node_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] | None = None
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir or self.db.parent
@@ -287,6 +291,7 @@ class Controller:
         return node
 
     async def register_node(self, spec: dict[str, Any]) -> Node:
+        self._check_node_address(spec["address"])
         if self.store.get_node(spec["name"]):
             raise AlreadyExists(f"a node named {spec['name']!r} is already registered",
                                 errors=[FieldError("/name", "already registered")])
@@ -303,6 +308,19 @@ class Controller:
                              f"{node.address}:{node.port}", node=node.name)
         self._connect(node)
         return node
+
+    def _check_node_address(self, address: str) -> None:
+        nets = self.config.node_networks
+        if nets is None:
+            return
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            ip = None
+        if ip is None or not any(ip in n for n in nets):
+            allowed = ", ".join(str(n) for n in nets)
+            raise InvalidRequest(f"node address {address!r} is outside the management networks",
+                                 errors=[FieldError("/address", f"must be an IP address in {allowed}")])
 
     async def remove_node(self, name: str) -> None:
         self.get_node(name)
@@ -607,6 +625,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backoff-cap", type=float, default=30.0, metavar="SECONDS")
     p.add_argument("--confirm-timeout", type=int, default=60, metavar="SECONDS",
                    help="confirmed-commit timeout: nodes roll back by themselves after it")
+    p.add_argument("--node-networks", metavar="CIDR[,CIDR...]",
+                   type=lambda v: tuple(ipaddress.ip_network(x.strip()) for x in v.split(",")),
+                   help="only accept nodes whose address is an IP in these networks")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
 
@@ -624,7 +645,8 @@ def main(argv: list[str] | None = None) -> int:
     config = ControllerConfig(db=args.db, data_dir=args.data_dir, client_key=args.client_key,
                               reconcile_interval=args.reconcile_interval,
                               keepalive_interval=args.keepalive_interval,
-                              backoff_cap=args.backoff_cap, confirm_timeout=args.confirm_timeout)
+                              backoff_cap=args.backoff_cap, confirm_timeout=args.confirm_timeout,
+                              node_networks=args.node_networks)
 
     async def run() -> None:
         controller = Controller(config)

@@ -22,14 +22,15 @@ PROBLEM_STATUSES = {
     400: "Malformed request (not JSON, bad query parameter).",
     401: "Missing or wrong bearer token.",
     404: "No such resource.",
-    409: "Conflicts with the network or another resource; `errors` names the conflict.",
+    409: "Conflicts with the network or another resource (admission control, a node that is "
+         "not connected, a slice using a node); `errors` names the conflict and nothing "
+         "was changed.",
     412: "If-Match does not match the current ETag.",
     413: "Request body too large.",
     415: "Unsupported request content type.",
     422: "The request document is invalid; `errors` lists each bad field.",
     428: "If-Match is required to modify.",
     502: "A node refused the change; every node was left as it was.",
-    503: "A node the change needs is not connected; nothing was sent.",
 }
 
 
@@ -59,6 +60,8 @@ class Endpoint:
     response_types: dict[int, str] = field(default_factory=dict)
     description: str = ""
     secured: bool = True
+    #: OpenAPI links from a response: name -> (operationId, {param: expression})
+    links: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
 
 
 HEADER_DOCS = {
@@ -186,6 +189,9 @@ def openapi_document(endpoints: list[Endpoint], *, secured: bool) -> dict[str, A
                 resp["content"] = {ctype: {"schema": ref(schema) if isinstance(schema, str) else schema}}
             elif status in ep.response_types:
                 resp["content"] = {ctype: {"schema": {"type": "string"}}}
+            if ep.links and 200 <= status < 300:
+                resp["links"] = {name: {"operationId": op_id, "parameters": params}
+                                 for name, (op_id, params) in ep.links.items()}
             if ep.response_headers.get(status):
                 resp["headers"] = {h: {"description": HEADER_DOCS[h], "schema": {"type": "string"}}
                                    for h in ep.response_headers[status]}

@@ -228,10 +228,12 @@ def endpoints() -> list[Endpoint]:
                  {200: "SliceList"}, (400,),
                  params=(Param("tenant", "query", SCHEMAS["TenantId"], "Only this tenant's."),)),
         Endpoint("POST", "/api/v1/slices", "createSlice", "Create a slice", "slices", create_slice,
-                 {201: "Slice"}, (*BODY_PROBLEMS, 409, 502, 503), body="SliceRequest",
+                 {201: "Slice"}, (*BODY_PROBLEMS, 409, 502), body="SliceRequest",
                  params=(IDEMPOTENCY_KEY,), response_headers={201: ("Location", "ETag")},
+                 links={op: (op, {"slice_id": "$response.body#/id"}) for op in
+                        ("getSlice", "patchSlice", "deleteSlice", "getSliceSla")},
                  description="Admission control runs first; then the slice is provisioned on "
-                             "every node it needs, all-or-nothing. On 502/503 nothing was "
+                             "every node it needs, all-or-nothing. On 409 and 502 nothing was "
                              "changed on any node and nothing is stored; the problem's "
                              "`transaction` shows the outcome per node."),
         Endpoint("GET", "/api/v1/slices/{slice_id}", "getSlice", "Get a slice", "slices",
@@ -239,15 +241,15 @@ def endpoints() -> list[Endpoint]:
                  response_headers={200: ("ETag",)}),
         Endpoint("PUT", "/api/v1/slices/{slice_id}", "replaceSlice", "Modify a slice (replace)",
                  "slices", replace_slice, {200: "Slice"},
-                 (*BODY_PROBLEMS, 404, 409, 412, 428, 502, 503), body="SliceRequest",
+                 (*BODY_PROBLEMS, 404, 409, 412, 428, 502), body="SliceRequest",
                  params=(SLICE_ID, IF_MATCH), response_headers={200: ("ETag",)}),
         Endpoint("PATCH", "/api/v1/slices/{slice_id}", "patchSlice",
                  "Modify a slice (JSON Merge Patch)", "slices", patch_slice, {200: "Slice"},
-                 (*BODY_PROBLEMS, 404, 409, 412, 428, 502, 503), body="SlicePatch",
+                 (*BODY_PROBLEMS, 404, 409, 412, 428, 502), body="SlicePatch",
                  body_types=("application/merge-patch+json", "application/json"),
                  params=(SLICE_ID, IF_MATCH), response_headers={200: ("ETag",)}),
         Endpoint("DELETE", "/api/v1/slices/{slice_id}", "deleteSlice", "Delete a slice", "slices",
-                 delete_slice, {200: "DeleteResult"}, (400, 404, 412, 502, 503),
+                 delete_slice, {200: "DeleteResult"}, (400, 404, 412, 502),
                  params=(SLICE_ID, IF_MATCH_OPTIONAL,
                          Param("force", "query", {"type": "boolean", "default": False},
                                "Forget the slice even if some of its nodes are unreachable; they "
@@ -265,6 +267,7 @@ def endpoints() -> list[Endpoint]:
         Endpoint("POST", "/api/v1/nodes", "registerNode", "Register a node", "nodes",
                  register_node, {201: "Node"}, (*BODY_PROBLEMS, 409), body="NodeRequest",
                  params=(IDEMPOTENCY_KEY,), response_headers={201: ("Location",)},
+                 links={op: (op, {"name": "$response.body#/name"}) for op in ("getNode", "deleteNode")},
                  description="The controller connects at once and keeps retrying with backoff; "
                              "see `connection` for the state and the last error."),
         Endpoint("GET", "/api/v1/nodes/{name}", "getNode", "Get a node", "nodes", get_node,
@@ -277,7 +280,8 @@ def endpoints() -> list[Endpoint]:
                  lte_cells, {200: "CellList"}),
         Endpoint("GET", "/api/v1/events", "listEvents", "Events, oldest first, paginated",
                  "events", list_events, {200: "EventPage"}, (400,),
-                 params=(Param("after", "query", {"type": "integer", "minimum": 0, "default": 0},
+                 params=(Param("after", "query", {"type": "integer", "minimum": 0,
+                                                  "maximum": 2**63 - 1, "default": 0},
                                "Return events with seq greater than this (next_after of the "
                                "previous page)."),
                          Param("limit", "query", limit),

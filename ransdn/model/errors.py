@@ -89,9 +89,12 @@ class ProvisioningFailed(ControllerError):
 
 
 class NodeUnavailable(ProvisioningFailed):
-    """A node the change needs is not connected; nothing was sent anywhere."""
+    """A node the change needs is not connected; nothing was sent anywhere.
 
-    status = 503
+    409: the request conflicts with the current state of a node resource
+    (see its ``connection``); retrying once it is connected can succeed."""
+
+    status = 409
     title = "A node the change needs is unavailable; nothing was changed"
     type_slug = "node-unavailable"
 
