@@ -86,6 +86,8 @@ class ControllerProcess:
         try:
             with urllib.request.urlopen(req, timeout=120) as r:
                 text = r.read()
+                if r.headers.get_content_type() != "application/json":
+                    return r.status, dict(r.headers), text.decode()
                 return r.status, dict(r.headers), json.loads(text) if text else None
         except urllib.error.HTTPError as e:
             text = e.read()
@@ -109,3 +111,111 @@ def run_cli(url: str, *args: str, token: str | None = None,
         cmd += ["--token", token]
     return subprocess.run([*cmd, *args], capture_output=True, text=True, input=stdin, env=env,
                           timeout=180)
+
+
+class FarmProcess:
+    """``ransdn-agent-farm`` with a topology, as a subprocess; ``inventory``
+    lists its agents once they all listen."""
+
+    def __init__(self, work: Path, nodes: list[dict[str, Any]], authorized_keys: Path) -> None:
+        self.work = work
+        self.nodes = nodes
+        self.authorized_keys = authorized_keys
+        self.proc: subprocess.Popen | None = None
+        self.inventory: list[dict[str, Any]] = []
+        self.inventory_path = work / "inventory.json"
+        self.log = work / "farm.log"
+
+    def start(self, timeout: float = 120.0) -> FarmProcess:
+        self.work.mkdir(parents=True, exist_ok=True)
+        topo = self.work / "topology.json"
+        topo.write_text(json.dumps({"nodes": self.nodes}))
+        self.proc = subprocess.Popen(
+            [str(BIN / "ransdn-agent-farm"), "--topology", str(topo), "--state-dir",
+             str(self.work / "state"), "--authorized-keys", str(self.authorized_keys),
+             "--inventory", str(self.inventory_path)],
+            stdout=subprocess.DEVNULL, stderr=open(self.log, "a"))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.inventory_path.exists():
+                self.inventory = json.loads(self.inventory_path.read_text())
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"agent farm did not start; log:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> FarmProcess:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def agent(self, name: str) -> dict[str, Any]:
+        return next(a for a in self.inventory if a["name"] == name)
+
+
+class AgentProcess:
+    """One ``ransdn-agent --backend sim`` subprocess, restartable on the same
+    port and state directory (so with the same host key)."""
+
+    def __init__(self, work: Path, kind: str, authorized_keys: Path, port: int,
+                 backend_config: dict[str, Any] | None = None) -> None:
+        self.work = work
+        self.kind = kind
+        self.authorized_keys = authorized_keys
+        self.port = port
+        self.backend_config = backend_config
+        self.proc: subprocess.Popen | None = None
+        self.log = work / "agent.log"
+
+    def start(self, timeout: float = 60.0) -> AgentProcess:
+        import socket
+        self.work.mkdir(parents=True, exist_ok=True)
+        args = [str(BIN / "ransdn-agent"), "--kind", self.kind, "--backend", "sim",
+                "--listen", f"127.0.0.1:{self.port}", "--state-dir", str(self.work / "state"),
+                "--authorized-keys", str(self.authorized_keys)]
+        if self.backend_config is not None:
+            cfg = self.work / "backend.json"
+            cfg.write_text(json.dumps(self.backend_config))
+            args += ["--backend-config", str(cfg)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.log, "a"))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"agent did not start; log:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
