@@ -151,7 +151,8 @@ class Controller:
             node.name, node.kind, params, self._executor,
             backoff=Backoff(self.config.backoff_base, self.config.backoff_cap),
             keepalive_interval=self.config.keepalive_interval,
-            observer=self.metrics.observe_rpc, on_connected=self._on_connected,
+            observer=self.metrics.observe_rpc, on_ready=self._on_ready,
+            on_connected=self._on_connected,
             on_state=self._on_state, on_notification=self._on_notification)
         self.connections[node.name] = conn
         conn.start()
@@ -159,8 +160,10 @@ class Controller:
 
     # -- southbound callbacks --------------------------------------------------
 
+    async def _on_ready(self, conn: NodeConnection, session: Any) -> None:
+        await self._read_inventory(conn, session)
+
     async def _on_connected(self, conn: NodeConnection, session: Any) -> None:
-        await self._read_inventory(conn)
         await self.reconciler.check(conn.name, "connect")
 
     def _on_state(self, conn: NodeConnection, old: str, new: str) -> None:
@@ -206,10 +209,7 @@ class Controller:
                 "drift.repair-failed", f"node {result.node}: could not repair drift found on "
                 f"{reason}: {result.error}", severity="error", node=result.node, details=details)
 
-    async def _read_inventory(self, conn: NodeConnection) -> None:
-        session = conn.usable_session()
-        if session is None:
-            return
+    async def _read_inventory(self, conn: NodeConnection, session: Any) -> None:
         try:
             if conn.kind == "wifi":
                 state = self.models.xml_to_json(await session.get(WIFI_STATE_FILTER))
@@ -222,7 +222,9 @@ class Controller:
                                             caps.get("airtime-scheduler"), caps.get("max-vifs")))
             else:
                 radios = []
-                await self._read_cell(conn.name)
+                running = self.models.xml_to_json(await session.get_config("running", LTE_CONFIG_FILTER))
+                state = self.models.xml_to_json(await session.get(LTE_STATE_FILTER))
+                self._lte_cache[conn.name] = cell_view(conn.name, running, state)
             caps = conn.capabilities.uris if conn.capabilities else []
             if self.store.get_node(conn.name):
                 self.store.set_node_reported(conn.name, radios, caps)

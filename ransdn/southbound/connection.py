@@ -73,6 +73,7 @@ class NodeConnection:
     def __init__(self, name: str, kind: str, params: ConnectParams, executor: NetconfExecutor,
                  *, backoff: Backoff | None = None, keepalive_interval: float = 10.0,
                  observer: RpcObserver | None = None, on_connected: OnConnected | None = None,
+                 on_ready: OnConnected | None = None,
                  on_state: OnState | None = None,
                  on_notification: OnNotification | None = None) -> None:
         self.name = name
@@ -83,6 +84,7 @@ class NodeConnection:
         self.keepalive_interval = keepalive_interval
         self._observer = observer
         self._on_connected = on_connected
+        self._on_ready = on_ready
         self._on_state = on_state
         self._on_notification = on_notification
         self.state: ConnState = "connecting"
@@ -187,6 +189,13 @@ class NodeConnection:
                 except NetconfError as e:
                     log.warning("node %s: create-subscription failed: %s", self.name, e)
             self.session = session
+            if self._on_ready:
+                # Before "connected": whoever sees the node connected can rely
+                # on what on_ready learnt (its radios, for admission).
+                try:
+                    await self._on_ready(self, session)
+                except Exception:
+                    log.exception("node %s: reading the node after connect failed", self.name)
             self.connected_at = time.time()
             self._set_state("connected", None)
             if self._on_connected:

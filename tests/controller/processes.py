@@ -114,45 +114,31 @@ def run_cli(url: str, *args: str, token: str | None = None,
 
 
 class FarmProcess:
-    """``ransdn-agent-farm`` with a topology, as a subprocess; ``inventory``
-    lists its agents once they all listen."""
+    """A set of ``ransdn-agent --backend sim`` processes, one per node plan
+    (``{"name", "kind", "radios"?, "options"?}``); ``inventory`` lists them
+    as the agent farm's inventory does (name, kind, address, port,
+    host_key_fingerprint) once every one listens."""
 
     def __init__(self, work: Path, nodes: list[dict[str, Any]], authorized_keys: Path) -> None:
         self.work = work
-        self.nodes = nodes
-        self.authorized_keys = authorized_keys
-        self.proc: subprocess.Popen | None = None
+        self.agents = [
+            AgentProcess(work / n["name"], n["kind"], authorized_keys, 0,
+                         {**n.get("options", {}), **({"radios": n["radios"]} if "radios" in n else {})},
+                         node_id=n["name"])
+            for n in nodes]
         self.inventory: list[dict[str, Any]] = []
-        self.inventory_path = work / "inventory.json"
-        self.log = work / "farm.log"
 
     def start(self, timeout: float = 120.0) -> FarmProcess:
-        self.work.mkdir(parents=True, exist_ok=True)
-        topo = self.work / "topology.json"
-        topo.write_text(json.dumps({"nodes": self.nodes}))
-        self.proc = subprocess.Popen(
-            [str(BIN / "ransdn-agent-farm"), "--topology", str(topo), "--state-dir",
-             str(self.work / "state"), "--authorized-keys", str(self.authorized_keys),
-             "--inventory", str(self.inventory_path)],
-            stdout=subprocess.DEVNULL, stderr=open(self.log, "a"))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.inventory_path.exists():
-                self.inventory = json.loads(self.inventory_path.read_text())
-                return self
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError(f"agent farm did not start; log:\n{self.log.read_text()[-3000:]}")
+        for a in self.agents:
+            a.spawn()
+        for a in self.agents:
+            a.wait_ready(timeout)
+        self.inventory = [a.inventory_entry() for a in self.agents]
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        for a in self.agents:
+            a.stop()
 
     def __enter__(self) -> FarmProcess:
         return self.start()
@@ -166,39 +152,59 @@ class FarmProcess:
 
 class AgentProcess:
     """One ``ransdn-agent --backend sim`` subprocess, restartable on the same
-    port and state directory (so with the same host key)."""
+    port and state directory (so with the same host key and configuration)."""
 
     def __init__(self, work: Path, kind: str, authorized_keys: Path, port: int,
-                 backend_config: dict[str, Any] | None = None) -> None:
+                 backend_config: dict[str, Any] | None = None, node_id: str | None = None) -> None:
         self.work = work
         self.kind = kind
         self.authorized_keys = authorized_keys
         self.port = port
         self.backend_config = backend_config
+        self.node_id = node_id or work.name
         self.proc: subprocess.Popen | None = None
         self.log = work / "agent.log"
+        self.ready_file = work / "ready.json"
+        self.ready: dict[str, Any] = {}
 
-    def start(self, timeout: float = 60.0) -> AgentProcess:
-        import socket
+    def spawn(self) -> None:
         self.work.mkdir(parents=True, exist_ok=True)
+        self.ready_file.unlink(missing_ok=True)
         args = [str(BIN / "ransdn-agent"), "--kind", self.kind, "--backend", "sim",
                 "--listen", f"127.0.0.1:{self.port}", "--state-dir", str(self.work / "state"),
-                "--authorized-keys", str(self.authorized_keys)]
-        if self.backend_config is not None:
+                "--authorized-keys", str(self.authorized_keys), "--node-id", self.node_id,
+                "--ready-file", str(self.ready_file)]
+        if self.backend_config:
             cfg = self.work / "backend.json"
             cfg.write_text(json.dumps(self.backend_config))
             args += ["--backend-config", str(cfg)]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.log, "a"))
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.ready_file.exists():
+                try:
+                    self.ready = json.loads(self.ready_file.read_text())
+                except ValueError:
+                    time.sleep(0.05)
+                    continue
+                self.port = int(self.ready["port"])
+                return
             if self.proc.poll() is not None:
                 break
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"agent did not start; log:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.05)
+        raise RuntimeError(f"agent {self.node_id} did not start; log:\n{self.log.read_text()[-3000:]}")
+
+    def start(self, timeout: float = 60.0) -> AgentProcess:
+        self.spawn()
+        self.wait_ready(timeout)
+        return self
+
+    def inventory_entry(self) -> dict[str, Any]:
+        return {"name": self.node_id, "kind": self.kind, "address": "127.0.0.1", "port": self.port,
+                "host_key_fingerprint": self.ready["fingerprint"]}
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:

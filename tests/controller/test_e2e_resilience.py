@@ -117,7 +117,8 @@ def test_agent_killed_and_restarted_backoff_reconnect_repair(controller_factory,
     try:
         period = 2.0
         ctl = controller_factory("--reconcile-interval", str(period), "--backoff-cap", "2")
-        fp = wait_for(lambda: _host_key(agent, keys["tester"]), 10, "agent host key")
+        fp = agent.ready["fingerprint"]
+        assert fp == _host_key(agent), "the ready file names the key the agent presents"
         assert ctl.request("POST", "/api/v1/nodes", {"name": "ap", "kind": "wifi",
                                                      "address": "127.0.0.1", "port": port,
                                                      "host_key": fp})[0] == 201
@@ -152,7 +153,7 @@ def test_agent_killed_and_restarted_backoff_reconnect_repair(controller_factory,
         agent.stop()
 
 
-def _host_key(agent: AgentProcess, key) -> str | None:
+def _host_key(agent: AgentProcess) -> str | None:
     """The agent's host key fingerprint, read the way an operator would
     (ssh-keyscan-like): from the SSH handshake."""
     import paramiko
