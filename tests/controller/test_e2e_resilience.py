@@ -128,10 +128,14 @@ def test_agent_killed_and_restarted_backoff_reconnect_repair(controller_factory,
         assert vif_name("gone", "phy0") in agents.vifs(info, keys["tester"])
 
         agent.kill()
-        node = wait_for(lambda: (n := ctl.get("/api/v1/nodes/ap"))["connection"]["state"]
-                        == "unable-to-connect" and n["connection"]["attempts"] >= 3 and n, 30,
-                        "reconnect attempts with backoff")
-        assert "cannot reach" in node["connection"]["last_error"]
+        def retrying():
+            conn = ctl.get("/api/v1/nodes/ap")["connection"]
+            return conn if conn["state"] == "unable-to-connect" and conn["attempts"] >= 3 else None
+        try:
+            conn = wait_for(retrying, 30, "reconnect attempts with backoff")
+        except AssertionError:
+            raise AssertionError(ctl.get("/api/v1/nodes/ap")["connection"]) from None
+        assert "cannot reach" in conn["last_error"] and conn["next_retry_at"]
         assert ctl.get("/api/v1/slices/gone")["state"] == "degraded"
         # All-or-nothing refuses to touch an unreachable node ...
         status, _, problem = ctl.request("DELETE", "/api/v1/slices/gone")
