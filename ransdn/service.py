@@ -329,7 +329,8 @@ class Controller:
         users = sorted(s.id for s in self.store.list_slices() if name in s.nodes())
         if users:
             raise InUse(f"node {name!r} carries slices {', '.join(users)}; remove it from them first",
-                        extra={"slices": users})
+                        extra={"slices": users},
+                        errors=[FieldError("name", f"used by slice {u!r}") for u in users])
         conn = self.connections.pop(name, None)
         if conn:
             await conn.stop()
