@@ -12,6 +12,13 @@ several test runs can share one machine:
   only one freshly generated client key and maps the port to that socket
   via ``netconf-subsystem --ncxserver-sockname=PORT@SOCKET``.
 
+Known netconfd 2.13 (Debian 12) behaviour a test must allow for:
+
+- XPath ``sum()`` over decimal64 leaves is misevaluated: the
+  ``ransdn-wifi`` must "sum(vif/airtime/guaranteed-share) <= 100" rejects
+  a radio whose shares total more than about 20 (e.g. 2 x 11), so
+  interop configurations keep the total at or below 20.
+
 Usage::
 
     async with Netconfd(modules=("ransdn-wifi", "ransdn-lte")) as nc:

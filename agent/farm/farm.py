@@ -21,13 +21,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Sequence
+from typing import Sequence
 
 from agent.backends.base import BackendContext, JsonTree
 from agent.backends.sim import SimBackend
 from agent.backends.sim.backend import new_medium
 from agent.backends.sim.options import parse_options
+from agent.datastore.schema import SchemaLibrary
 from agent.farm.topology import NodePlan, TopologyError
+from agent.server import AgentConfig, AgentServer
 from testbed.medium.model import Medium
 
 log = logging.getLogger(__name__)
@@ -103,7 +105,9 @@ class Farm:
         self._state_dir_arg = state_dir
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.state_dir: Path | None = None
-        self._servers: list[Any] = []
+        # One compiled YANG library for every agent of the process.
+        self._schemas = SchemaLibrary()
+        self._servers: list[AgentServer] = []
         self.agents: list[FarmAgent] = []
 
     async def __aenter__(self) -> "Farm":
@@ -148,11 +152,8 @@ class Farm:
         os.replace(tmp, path)
 
     async def _start_agent(self, index: int, plan: NodePlan) -> FarmAgent:
-        from agent.server import AgentConfig, AgentServer
-
         assert self.state_dir is not None
         node_dir = self.state_dir / plan.name
-        node_dir.mkdir(parents=True, exist_ok=True)
         port = plan.port or (self.base_port + index if self.base_port else 0)
         options = plan.backend_options()
         backend = SimBackend(
@@ -162,22 +163,21 @@ class Farm:
         server = AgentServer(
             AgentConfig(
                 kind=plan.kind,
-                backend="sim",
-                host=self.address,
-                port=port,
                 state_dir=node_dir,
                 authorized_keys=self.authorized_keys,
+                listen_host=self.address,
+                listen_port=port,
                 node_id=plan.name,
-                backend_options=options,
-            ),
-            backend=backend,
+                backend=backend,
+                schema_library=self._schemas,
+            )
         )
         await server.start()
         self._servers.append(server)
         return FarmAgent(
             name=plan.name,
             kind=plan.kind,
-            address=self.address,
+            address=server.host,
             port=server.port,
             host_key_fingerprint=server.host_key_fingerprint,
             state_dir=node_dir,
