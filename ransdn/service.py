@@ -284,7 +284,7 @@ class Controller:
         return view
 
     def list_nodes(self) -> list[Node]:
-        return self.store.list_nodes()
+        return sorted(self.store.list_nodes(), key=lambda n: _natural(n.name))
 
     def get_node(self, name: str) -> Node:
         node = self.store.get_node(name)
@@ -458,6 +458,9 @@ class Controller:
         tx = await self.provisioner.apply(desired)
         self.metrics.provisioning_seconds.labels("ok" if tx.ok else "failed").observe(tx.duration)
         if tx.ok:
+            for name, d in desired.items():
+                if d.kind == "lte":  # keep the PLMN manager's view current
+                    asyncio.create_task(self._read_cell(name))
             return tx
         self.store.add_event("provisioning.failed", f"{what} failed, nothing changed: {tx.reason}",
                              severity="error", slice=slice_id, details={"transaction": tx.to_dict()})
@@ -587,6 +590,11 @@ class Controller:
         if slice_id is not None:
             self.get_slice(slice_id)
         return []
+
+
+def _natural(name: str) -> list[Any]:
+    """Sort key putting wifi-2 before wifi-10."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
 
 
 def _by_name(nodes: list[Node]) -> dict[str, Node]:
