@@ -92,6 +92,31 @@ def test_slice_create_modify_delete_via_rest(city, keys):
     assert {"slice.created", "slice.updated", "slice.deleted"} <= set(kinds)
 
 
+def test_create_is_idempotent_and_metrics_count_it(city, keys):
+    farm, ctl = city
+    doc = {"id": "idem", "tenant": "idem",
+           "wifi": {"ssid": "Idem", "guaranteed_share": 5, "nodes": [{"node": "ap1"}]}}
+    first = ctl.request("POST", "/api/v1/slices", doc, {"Idempotency-Key": "create-idem-1"})
+    again = ctl.request("POST", "/api/v1/slices", doc, {"Idempotency-Key": "create-idem-1"})
+    assert first[0] == again[0] == 201
+    assert again[2] == first[2] and again[1].get("Idempotent-Replayed") == "true"
+    assert [e["slice"] for e in ctl.get("/api/v1/events?kind=slice.created")["items"]] == ["idem"]
+    # Without the key, a repeat is a conflict, not a second slice.
+    assert ctl.request("POST", "/api/v1/slices", doc)[0] == 409
+
+    _, _, text = ctl.request("GET", "/metrics")
+    samples = {l.split(" ")[0]: float(l.split(" ")[1]) for l in text.splitlines()
+               if l and not l.startswith("#")}
+    assert samples['ransdn_slices{state="active"}'] == 1
+    assert samples['ransdn_nodes{kind="wifi",state="connected"}'] == 2
+    assert samples['ransdn_nodes{kind="lte",state="connected"}'] == 1
+    assert samples['ransdn_provisioning_seconds_count{result="ok"}'] == 1
+    assert samples['ransdn_netconf_rpc_seconds_count{operation="commit"}'] >= 2
+    assert "ransdn_drift_repairs_total" in text and "ransdn_netconf_rpc_errors_total" in text
+    health = ctl.get("/healthz")
+    assert health == {"status": "ok", "nodes": {"connected": 3}, "slices": 1}
+
+
 def test_slice_create_modify_delete_via_cli(city, keys, tmp_path):
     farm, ctl = city
     key = keys["tester"]
