@@ -198,3 +198,28 @@ def test_out_of_band_edit_is_repaired_and_reported(farm_factory, controller_fact
     line = next(l for l in metrics.splitlines()
                 if l.startswith('ransdn_drift_repairs_total{kind="wifi",result="repaired"}'))
     assert float(line.split()[-1]) >= 1
+
+
+def test_wrong_host_key_and_missing_modules_keep_a_node_out(farm_factory, controller_factory):
+    farm = farm_factory([wifi_plan("ap1")])
+    ctl = controller_factory("--reconcile-interval", "3600")
+    a = farm.agent("ap1")
+    bad_key = "SHA256:" + "Q" * 43
+    assert ctl.request("POST", "/api/v1/nodes", {"name": "spoofed", "kind": "wifi", "address": a["address"],
+                                                 "port": a["port"], "host_key": bad_key})[0] == 201
+    # A Wi-Fi agent registered as a small cell lacks ransdn-lte.
+    assert ctl.request("POST", "/api/v1/nodes", {"name": "not-a-cell", "kind": "lte", "address": a["address"],
+                                                 "port": a["port"],
+                                                 "host_key": a["host_key_fingerprint"]})[0] == 201
+
+    def reason(name):
+        conn = ctl.get(f"/api/v1/nodes/{name}")["connection"]
+        return conn["last_error"] if conn["state"] == "unable-to-connect" else None
+    spoofed = wait_for(lambda: reason("spoofed"), 30, "host key refusal")
+    assert "host key mismatch" in spoofed and a["host_key_fingerprint"] in spoofed and bad_key in spoofed
+    lacks = wait_for(lambda: reason("not-a-cell"), 30, "capability refusal")
+    assert "lacks module ransdn-lte@2026-11-21" in lacks
+    status, _, problem = ctl.request("POST", "/api/v1/slices", {
+        "tenant": "t", "lte": {"plmn": {"mcc": "001", "mnc": "01"}, "mmes": [{"address": "127.0.0.1"}],
+                               "cells": ["not-a-cell"]}})
+    assert status == 409 and "unreachable" in problem["detail"]
