@@ -18,7 +18,25 @@ from typing import Any
 BIN = Path(sys.executable).parent
 
 
-class ControllerProcess:
+class _Process:
+    proc: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        """kill -9: no clean shutdown."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class ControllerProcess(_Process):
     """``ransdn-controller --listen 127.0.0.1:0`` as a subprocess."""
 
     def __init__(self, db: Path, *, client_key: Path | None = None, token: str | None = None,
@@ -51,20 +69,6 @@ class ControllerProcess:
             if self.proc.poll() is not None:
                 break
         raise RuntimeError(f"controller did not start: {line!r}; log:\n{self.log.read_text()}")
-
-    def kill(self) -> None:
-        """kill -9: no clean shutdown."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
     def __enter__(self) -> ControllerProcess:
         return self.start()
@@ -150,7 +154,7 @@ class FarmProcess:
         return next(a for a in self.inventory if a["name"] == name)
 
 
-class AgentProcess:
+class AgentProcess(_Process):
     """One ``ransdn-agent --backend sim`` subprocess, restartable on the same
     port and state directory (so with the same host key and configuration)."""
 
@@ -205,19 +209,6 @@ class AgentProcess:
     def inventory_entry(self) -> dict[str, Any]:
         return {"name": self.node_id, "kind": self.kind, "address": "127.0.0.1", "port": self.port,
                 "host_key_fingerprint": self.ready["fingerprint"]}
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 def free_port() -> int:

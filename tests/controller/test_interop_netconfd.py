@@ -34,10 +34,15 @@ async def _wait(pred, timeout=20.0):
     return False
 
 
+def _controller(tmp_path, ep) -> Controller:
+    # No periodic pass: a repair can only come from a notification or a test.
+    return Controller(ControllerConfig(db=tmp_path / "c.db", client_key=ep.key_path,
+                                       reconcile_interval=3600))
+
+
 async def test_slice_provisioned_onto_netconfd_and_read_back(tmp_path):
     async with Netconfd() as ep:
-        ctl = Controller(ControllerConfig(db=tmp_path / "c.db", client_key=ep.key_path,
-                                          reconcile_interval=3600))
+        ctl = _controller(tmp_path, ep)
         await ctl.start()
         try:
             common = {"address": ep.address, "port": ep.port, "username": ep.username,
@@ -91,8 +96,7 @@ async def test_slice_provisioned_onto_netconfd_and_read_back(tmp_path):
 
 async def test_out_of_band_edit_on_netconfd_is_repaired(tmp_path):
     async with Netconfd() as ep:
-        ctl = Controller(ControllerConfig(db=tmp_path / "c.db", client_key=ep.key_path,
-                                          reconcile_interval=3600))
+        ctl = _controller(tmp_path, ep)
         await ctl.start()
         try:
             await ctl.register_node({"name": "ap1", "kind": "wifi", "address": ep.address,
