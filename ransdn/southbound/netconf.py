@@ -26,6 +26,7 @@ from ncclient.xml_ import qualify
 from ransdn.southbound.keys import fingerprint
 
 NOTIFICATION_NS = "urn:ietf:params:xml:ns:netconf:notification:1.0"
+HELLO_SETTLE = 0.1  # seconds between the hello exchange and the first RPC
 
 
 class NetconfError(Exception):
@@ -206,6 +207,11 @@ class NetconfSession:
         else:
             if observer:
                 observer("connect", time.monotonic() - started, None)
+            # Debian's netconfd leaves a request that reaches it in the same
+            # read as the client's <hello> unanswered until more input comes.
+            # A short pause before the first RPC keeps the two apart (stock
+            # ncclient gets the same pause from its 100 ms send tick).
+            await asyncio.sleep(HELLO_SETTLE)
             return cls(mgr, executor, observer, presented[0] if presented else "")
         if observer:
             observer("connect", time.monotonic() - started, "connect")
