@@ -55,7 +55,7 @@ RADIO = RadioConfig(phy="phy0", band="2.4ghz", channel=CHANNEL, legacy_ofdm_only
 
 @dataclass
 class Bed:
-    ap: AccessPoint
+    ap: AccessPoint | None
     stations: list[Station]
 
 
@@ -82,10 +82,16 @@ async def build(module: Path | None, *, attach: bool = True,
         await ap.add_bss(BssConfig(ifname=s.vif, ssid=s.ssid, psk=s.psk, bssid=bssid))
         if attach:
             await attach_qdisc(s.vif)
-        await run("ip", "addr", "add", f"{s.ap_ip}/24", "dev", s.vif)
+    return Bed(ap=ap, stations=await connect_stations(slices))
+
+
+async def connect_stations(slices: tuple[Slice, ...]) -> list[Station]:
+    """For BSSes already up on phy0: one station per slice on radios 1..n,
+    the AP vifs addressed and pinned to their rates, and the wan namespace."""
     stations = []
     for radio, s in enumerate(slices, start=1):
+        await run("ip", "addr", "add", f"{s.ap_ip}/24", "dev", s.vif)
         stations.append(await add_station(radio, s.ssid, s.psk, CHANNEL, s.sta_ip, s.ap_ip))
         await pin_legacy_rate(s.vif, s.rate_mbps)
     await setup_wan(["10.0.0.0/16"])
-    return Bed(ap=ap, stations=stations)
+    return stations

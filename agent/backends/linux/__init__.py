@@ -2,3 +2,7 @@
 
 Registered as ``linux`` (``agent.backends.linux:LinuxBackend``).
 """
+
+from agent.backends.linux.backend import LinuxBackend
+
+__all__ = ["LinuxBackend"]

@@ -12,6 +12,7 @@ import itertools
 import os
 import socket
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 _counter = itertools.count()
@@ -29,7 +30,7 @@ class WpaCtrl:
         self.timeout = timeout
         self._sock: socket.socket | None = None
         self._local: str | None = None
-        self._events: asyncio.Queue[str] = asyncio.Queue()
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._replies: asyncio.Queue[str] = asyncio.Queue()
         self._lock = asyncio.Lock()
         self._reader_added = False
@@ -85,8 +86,9 @@ class WpaCtrl:
             except OSError:
                 return
             text = data.decode("utf-8", "replace")
-            if text.startswith("<") and ">" in text[:4]:
-                self._events.put_nowait(text[text.index(">") + 1:])
+            event = parse_event(text)
+            if event is not None:
+                self._events.put_nowait(event)
             else:
                 self._replies.put_nowait(text)
 
@@ -113,8 +115,12 @@ class WpaCtrl:
         """Ask for unsolicited events (see :meth:`wait_event`)."""
         await self.request("ATTACH")
 
-    async def wait_event(self, prefix: str, timeout: float) -> str:
-        """Wait for an event starting with ``prefix``; return it."""
+    async def next_event(self) -> Event:
+        """The next unsolicited event (after :meth:`attach`)."""
+        return await self._events.get()
+
+    async def wait_event(self, prefix: str, timeout: float) -> "Event":
+        """Wait for an event whose text starts with ``prefix``; return it."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -125,8 +131,32 @@ class WpaCtrl:
                 event = await asyncio.wait_for(self._events.get(), remaining)
             except asyncio.TimeoutError:
                 continue
-            if event.startswith(prefix):
+            if event.text.startswith(prefix):
                 return event
+
+
+@dataclass(frozen=True)
+class Event:
+    """An unsolicited message: ``[IFNAME=<ifname> ]<level>text``."""
+
+    text: str
+    ifname: str | None = None
+
+
+def parse_event(message: str) -> Event | None:
+    """The event in a received message, or None if it is a reply.
+
+    The global control interface prefixes events with ``IFNAME=<name> ``.
+    """
+    ifname = None
+    if message.startswith("IFNAME="):
+        head, sep, rest = message.partition(" ")
+        if not sep:
+            return None
+        ifname, message = head[len("IFNAME="):], rest
+    if message.startswith("<") and ">" in message[:4]:
+        return Event(text=message[message.index(">") + 1:].strip(), ifname=ifname)
+    return None
 
 
 def parse_status(text: str) -> dict[str, str]:
