@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,13 +54,18 @@ class ScenarioRun:
         """The result of one check, failing the test if it raised."""
         entry = self.results.get(name)
         assert entry is not None, f"the scenario never ran {name!r}\n{self.guest.describe()}"
-        assert entry["ok"], f"{name} raised in the guest:\n{entry['error']}"
+        assert entry["ok"], f"{name} raised in the guest (job dir {self.guest.job_dir}):\n{entry['error']}"
         return entry["result"]
 
 
-def run_scenario(module: str, args: list[str], tmp: Path, timeout: float) -> ScenarioRun:
-    """Boot a guest running ``python -m <module> <args> /job/results.json``."""
-    job = tmp / "job"
+def run_scenario(module: str, args: list[str], timeout: float) -> ScenarioRun:
+    """Boot a guest running ``python -m <module> <args> /job/results.json``.
+
+    The job directory (shared with the guest: results, dmesg, daemon logs)
+    is kept when the scenario fails, and named in the failure.  It is not
+    under pytest's tmp_path, whose rotation could remove it mid-run.
+    """
+    job = Path(tempfile.mkdtemp(prefix=f"ransdn-{module.rsplit('.', 1)[-1]}-"))
     guest = run_guest_sync(GuestSpec(
         command=[str(Path(os.sys.executable)), "-m", module, *args, "/job/results.json"],
         timeout=timeout, job_dir=job,
@@ -67,5 +73,5 @@ def run_scenario(module: str, args: list[str], tmp: Path, timeout: float) -> Sce
     out = job / "results.json"
     results = json.loads(out.read_text()) if out.exists() else {}
     if guest.exit_code != 0 or not results:
-        pytest.fail(f"scenario {module} failed:\n{guest.describe()}")
+        pytest.fail(f"scenario {module} failed (job dir {job}):\n{guest.describe()}")
     return ScenarioRun(guest=guest, results=results)

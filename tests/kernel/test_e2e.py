@@ -25,9 +25,8 @@ TOLERANCE = 0.03
 
 
 @pytest.fixture(scope="module")
-def scenario(module_ko: Path, tmp_path_factory: pytest.TempPathFactory) -> ScenarioRun:
-    return run_scenario("testbed.kernel.e2e_scenario", [str(module_ko)],
-                        tmp_path_factory.mktemp("e2e"), timeout=1200)
+def scenario(module_ko: Path) -> ScenarioRun:
+    return run_scenario("testbed.kernel.e2e_scenario", [str(module_ko)], timeout=1200)
 
 
 def _vifs(scenario: ScenarioRun) -> list[str]:

@@ -23,9 +23,8 @@ TOLERANCE = 0.03
 
 
 @pytest.fixture(scope="module")
-def scenario(module_ko: Path, tmp_path_factory: pytest.TempPathFactory) -> ScenarioRun:
-    return run_scenario("testbed.kernel.module_scenario", [str(module_ko)],
-                        tmp_path_factory.mktemp("module"), timeout=900)
+def scenario(module_ko: Path) -> ScenarioRun:
+    return run_scenario("testbed.kernel.module_scenario", [str(module_ko)], timeout=900)
 
 
 def test_kernel_reports_no_trouble(scenario: ScenarioRun) -> None:

@@ -20,9 +20,8 @@ pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 @pytest.fixture(scope="module")
-def scenario(module_ko: Path, tmp_path_factory: pytest.TempPathFactory) -> ScenarioRun:
-    return run_scenario("testbed.kernel.txstatus_scenario", [str(module_ko)],
-                        tmp_path_factory.mktemp("txstatus"), timeout=600)
+def scenario(module_ko: Path) -> ScenarioRun:
+    return run_scenario("testbed.kernel.txstatus_scenario", [str(module_ko)], timeout=600)
 
 
 def test_kernel_reports_no_trouble(scenario: ScenarioRun) -> None:
