@@ -2,11 +2,16 @@
 
 Boots the kernel test bed (testbed/qemu) and, inside the guest, runs
 testbed/kernel/bench_scenario.py: a mac80211_hwsim AP with one HT vif
-and one station, iperf3 TCP and UDP (downstream, routed in from another
-namespace) with the default root qdisc (mq + fq_codel) and with the
-airtime qdisc, alternating over several rounds.  With one vif no share
-binds; the ratio shows what the qdisc's own work costs (estimates,
-completion tracking, pacing, CoDel) on an emulated CPU.
+and one station pinned to MCS 15, iperf3 TCP and UDP (downstream, routed
+in from another namespace) with the default root qdisc (mq + fq_codel)
+and with the airtime qdisc (DCF and PPDU-only overhead models),
+alternating over several rounds.  With one vif no share binds.
+
+hwsim's medium has no airtime, so the default qdisc runs as fast as the
+emulated CPU, while the airtime qdisc holds the vif to 100 % of the
+channel time its estimates add up to.  The table therefore gives, for
+each airtime mode, both the ratio to the default and the share of its
+modelled ceiling (1448 payload octets per frame estimate) it reaches.
 
     python -m testbed.bench.qdisc_iperf [--seconds 8] [--rounds 3]
 
@@ -28,15 +33,33 @@ from testbed.qemu import GuestSpec, build_module, run_guest_sync
 RESULTS = Path(__file__).resolve().parent / "results" / "qdisc_iperf.json"
 
 
-def summarise(runs: list[dict]) -> dict:
+MODES = ("default", "airtime-dcf", "airtime-ppdu")
+TCP_PAYLOAD = 1448
+
+
+def summarise(raw: dict) -> dict:
     out: dict = {}
     for proto in ("tcp", "udp"):
-        med = {mode: statistics.median(r["mbps"] for r in runs
+        med = {mode: statistics.median(r["mbps"] for r in raw["runs"]
                                         if r["mode"] == mode and r["proto"] == proto)
-               for mode in ("default", "airtime")}
-        out[proto] = {"default_mbps": med["default"], "airtime_mbps": med["airtime"],
-                      "ratio": med["airtime"] / med["default"] if med["default"] else None}
+               for mode in MODES}
+        rows = {}
+        for mode in MODES:
+            frame_us = raw["frame_us"].get(mode)
+            ceiling = TCP_PAYLOAD * 8 / frame_us if frame_us else None
+            rows[mode] = {
+                "mbps": med[mode],
+                "ratio_to_default": med[mode] / med["default"] if med["default"] else None,
+                "frame_us": frame_us,
+                "model_ceiling_mbps": ceiling,
+                "of_ceiling": med[mode] / ceiling if ceiling else None,
+            }
+        out[proto] = rows
     return out
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return format(value, spec) if value is not None else "-"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,23 +73,28 @@ def main(argv: list[str] | None = None) -> int:
     guest = run_guest_sync(GuestSpec(
         command=[sys.executable, "-m", "testbed.kernel.bench_scenario", str(ko),
                  "/job/results.json", str(args.seconds), str(args.rounds)],
-        timeout=120 + args.rounds * 4 * (args.seconds + 30), job_dir=job))
+        timeout=180 + args.rounds * 6 * (args.seconds + 30), job_dir=job))
     out = job / "results.json"
     if guest.exit_code != 0 or not out.exists():
         print(guest.describe(), file=sys.stderr)
         return 1
     raw = json.loads(out.read_text())
-    summary = summarise(raw["runs"])
-    print(f"iperf3 through a hwsim vif under QEMU/TCG ({args.rounds} rounds of {args.seconds}s, "
-          f"medians; default root qdisc: {raw['default_qdisc']})")
-    print(f"{'protocol':<10}{'default Mb/s':>14}{'airtime Mb/s':>14}{'ratio':>8}")
-    for proto, row in summary.items():
-        print(f"{proto:<10}{row['default_mbps']:>14.1f}{row['airtime_mbps']:>14.1f}{row['ratio']:>8.2f}")
+    summary = summarise(raw)
+    print(f"iperf3 through a hwsim vif (HT MCS 15) under QEMU/TCG, {args.rounds} rounds of "
+          f"{args.seconds}s, medians; default root qdisc: {raw['default_qdisc']}")
+    print(f"{'proto':<6}{'mode':<14}{'Mb/s':>8}{'x default':>11}{'frame us':>10}"
+          f"{'ceiling':>9}{'of ceiling':>12}")
+    for proto, rows in summary.items():
+        for mode, row in rows.items():
+            print(f"{proto:<6}{mode:<14}{row['mbps']:>8.1f}{_fmt(row['ratio_to_default'], '.2f'):>11}"
+                  f"{_fmt(row['frame_us'], 'd'):>10}{_fmt(row['model_ceiling_mbps'], '.1f'):>9}"
+                  f"{_fmt(row['of_ceiling'], '.2f'):>12}")
     trouble = guest.kernel_trouble()
     if trouble:
         print("kernel trouble:\n  " + "\n  ".join(trouble), file=sys.stderr)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"summary": summary, "runs": raw["runs"],
+                                   "frame_us": raw["frame_us"],
                                    "default_qdisc": raw["default_qdisc"],
                                    "seconds": args.seconds, "rounds": args.rounds}, indent=1))
     print(f"wrote {RESULTS}")
