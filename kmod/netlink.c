@@ -268,27 +268,42 @@ static void *airtime_dump_hdr(struct airtime_dump *d, u8 cmd)
 			   NLM_F_MULTI, cmd);
 }
 
-static int airtime_dump_phy_one(struct airtime_phy *phy, void *arg)
+/* True for an entry an earlier call of the same dump already sent. */
+static bool airtime_dump_skip(struct airtime_dump *d)
 {
-	struct airtime_dump *d = arg;
-	struct airtime_phy_snap snap;
-	void *hdr;
+	if (d->idx >= d->skip)
+		return false;
+	d->idx++;
+	return true;
+}
 
-	if (d->idx < d->skip) {
-		d->idx++;
-		return 0;
-	}
-	airtime_snap_phy(phy, airtime_now(), &snap);
-	hdr = airtime_dump_hdr(d, RANSDN_AIRTIME_CMD_GET_PHY);
+/* One entry of a dump; non-zero when the skb is full (the next call resumes). */
+static int airtime_dump_put(struct airtime_dump *d, u8 cmd,
+			    int (*put)(struct sk_buff *msg, const void *snap),
+			    const void *snap)
+{
+	void *hdr = airtime_dump_hdr(d, cmd);
+
 	if (!hdr)
 		return 1;
-	if (airtime_put_phy(d->skb, &snap)) {
+	if (put(d->skb, snap)) {
 		genlmsg_cancel(d->skb, hdr);
 		return 1;
 	}
 	genlmsg_end(d->skb, hdr);
 	d->idx++;
 	return 0;
+}
+
+static int airtime_dump_phy_one(struct airtime_phy *phy, void *arg)
+{
+	struct airtime_dump *d = arg;
+	struct airtime_phy_snap snap;
+
+	if (airtime_dump_skip(d))
+		return 0;
+	airtime_snap_phy(phy, airtime_now(), &snap);
+	return airtime_dump_put(d, RANSDN_AIRTIME_CMD_GET_PHY, airtime_put_phy_any, &snap);
 }
 
 static int airtime_nl_dump_phy(struct sk_buff *skb, struct netlink_callback *cb)
@@ -377,23 +392,11 @@ static int airtime_dump_vif_one(struct airtime_phy *phy, struct airtime_qdisc *q
 {
 	struct airtime_dump *d = arg;
 	struct airtime_vif_snap snap;
-	void *hdr;
 
-	if (d->idx < d->skip) {
-		d->idx++;
+	if (airtime_dump_skip(d))
 		return 0;
-	}
 	airtime_snap_vif(phy, q, airtime_now(), &snap);
-	hdr = airtime_dump_hdr(d, RANSDN_AIRTIME_CMD_GET_VIF);
-	if (!hdr)
-		return 1;
-	if (airtime_put_vif(d->skb, &snap)) {
-		genlmsg_cancel(d->skb, hdr);
-		return 1;
-	}
-	genlmsg_end(d->skb, hdr);
-	d->idx++;
-	return 0;
+	return airtime_dump_put(d, RANSDN_AIRTIME_CMD_GET_VIF, airtime_put_vif_any, &snap);
 }
 
 static int airtime_nl_dump_vif(struct sk_buff *skb, struct netlink_callback *cb)
@@ -470,12 +473,8 @@ static void airtime_dump_sta_one(void *arg, struct ieee80211_sta *sta)
 	u32 mpdu_len, frame_ns;
 	void *hdr;
 
-	if (d->full || ieee80211_find_sta(sd->vif, sta->addr) != sta)
+	if (d->full || ieee80211_find_sta(sd->vif, sta->addr) != sta || airtime_dump_skip(d))
 		return;
-	if (d->idx < d->skip) {
-		d->idx++;
-		return;
-	}
 	mpdu_len = airtime_mpdu_len(ETH_HLEN + AIRTIME_REFERENCE_PAYLOAD, sta->wme);
 	airtime_sta_rate(sd->q, sd->vif, sta, mpdu_len, &rate);
 	frame_ns = airtime_raw_estimate(&sd->phy->sched, mpdu_len, &rate);

@@ -241,27 +241,22 @@ static void airtime_report_work(struct work_struct *work)
 	queue_delayed_work(airtime_wq, &phy->report_work, period);
 }
 
-int airtime_for_each_phy(struct net *net,
-			 int (*fn)(struct airtime_phy *phy, void *arg),
-			 void *arg)
+static bool airtime_vif_in_net(const struct airtime_qdisc *q, const struct net *net)
+{
+	return q && (!net || net_eq(dev_net(q->dev), net));
+}
+
+/* Call fn on every phy with the registry lock and its own lock held. */
+static int airtime_walk_phys(int (*fn)(struct airtime_phy *phy, void *arg), void *arg)
 {
 	struct airtime_phy *phy;
 	unsigned long flags;
-	unsigned int slot;
 	int ret = 0;
 
 	spin_lock_irqsave(&airtime_phys_lock, flags);
 	list_for_each_entry(phy, &airtime_phys, node) {
-		bool in_net = false;
-
 		spin_lock(&phy->lock);
-		for (slot = 0; slot < AIRTIME_MAX_VIFS && !in_net; slot++) {
-			struct airtime_qdisc *q = phy->qdiscs[slot];
-
-			in_net = q && (!net || net_eq(dev_net(q->dev), net));
-		}
-		if (in_net)
-			ret = fn(phy, arg);
+		ret = fn(phy, arg);
 		spin_unlock(&phy->lock);
 		if (ret)
 			break;
@@ -270,29 +265,51 @@ int airtime_for_each_phy(struct net *net,
 	return ret;
 }
 
+struct airtime_walk {
+	struct net *net;
+	int (*phy_fn)(struct airtime_phy *phy, void *arg);
+	int (*vif_fn)(struct airtime_phy *phy, struct airtime_qdisc *q, void *arg);
+	void *arg;
+};
+
+static int airtime_walk_phy(struct airtime_phy *phy, void *arg)
+{
+	struct airtime_walk *w = arg;
+	unsigned int slot;
+
+	for (slot = 0; slot < AIRTIME_MAX_VIFS; slot++)
+		if (airtime_vif_in_net(phy->qdiscs[slot], w->net))
+			return w->phy_fn(phy, w->arg);
+	return 0;
+}
+
+static int airtime_walk_vifs(struct airtime_phy *phy, void *arg)
+{
+	struct airtime_walk *w = arg;
+	unsigned int slot;
+	int ret = 0;
+
+	for (slot = 0; slot < AIRTIME_MAX_VIFS && !ret; slot++)
+		if (airtime_vif_in_net(phy->qdiscs[slot], w->net))
+			ret = w->vif_fn(phy, phy->qdiscs[slot], w->arg);
+	return ret;
+}
+
+int airtime_for_each_phy(struct net *net,
+			 int (*fn)(struct airtime_phy *phy, void *arg),
+			 void *arg)
+{
+	struct airtime_walk w = { .net = net, .phy_fn = fn, .arg = arg };
+
+	return airtime_walk_phys(airtime_walk_phy, &w);
+}
+
 int airtime_for_each_vif(struct net *net,
 			 int (*fn)(struct airtime_phy *phy,
 				   struct airtime_qdisc *q, void *arg),
 			 void *arg)
 {
-	struct airtime_phy *phy;
-	unsigned long flags;
-	unsigned int slot;
-	int ret = 0;
+	struct airtime_walk w = { .net = net, .vif_fn = fn, .arg = arg };
 
-	spin_lock_irqsave(&airtime_phys_lock, flags);
-	list_for_each_entry(phy, &airtime_phys, node) {
-		spin_lock(&phy->lock);
-		for (slot = 0; slot < AIRTIME_MAX_VIFS && !ret; slot++) {
-			struct airtime_qdisc *q = phy->qdiscs[slot];
-
-			if (q && (!net || net_eq(dev_net(q->dev), net)))
-				ret = fn(phy, q, arg);
-		}
-		spin_unlock(&phy->lock);
-		if (ret)
-			break;
-	}
-	spin_unlock_irqrestore(&airtime_phys_lock, flags);
-	return ret;
+	return airtime_walk_phys(airtime_walk_vifs, &w);
 }

@@ -203,6 +203,11 @@ def _station(msg: Any) -> StationEstimate:
     )
 
 
+def _given(*pairs: tuple[Attr, Any]) -> list[tuple[Attr, Any]]:
+    """The attributes that have a value."""
+    return [(attr, value) for attr, value in pairs if value is not None]
+
+
 class AirtimeNetlink:
     """One generic netlink socket to the airtime module.
 
@@ -271,16 +276,11 @@ class AirtimeNetlink:
         overhead: Overhead | None = None,
         stall_us: int | None = None,
     ) -> None:
-        attrs: list[tuple[Attr, Any]] = [(Attr.IFINDEX, ifindex)]
-        if interval_us is not None:
-            attrs.append((Attr.INTERVAL_US, interval_us))
-        if inflight_budget_us is not None:
-            attrs.append((Attr.INFLIGHT_BUDGET_US, inflight_budget_us))
-        if overhead is not None:
-            attrs.append((Attr.OVERHEAD_MODEL, int(overhead)))
-        if stall_us is not None:
-            attrs.append((Attr.STALL_US, stall_us))
-        await self._request(Cmd.SET_PHY, attrs, dump=False)
+        await self._request(Cmd.SET_PHY, _given(
+            (Attr.IFINDEX, ifindex), (Attr.INTERVAL_US, interval_us),
+            (Attr.INFLIGHT_BUDGET_US, inflight_budget_us),
+            (Attr.OVERHEAD_MODEL, None if overhead is None else int(overhead)),
+            (Attr.STALL_US, stall_us)), dump=False)
 
     async def vifs(self) -> list[VifState]:
         return [_vif(m) for m in await self._request(Cmd.GET_VIF, [], dump=True)]
@@ -299,16 +299,10 @@ class AirtimeNetlink:
         queue_limit: int | None = None,
     ) -> None:
         """Set the guarantee and/or cap (basis points); ``no_cap`` lifts the cap."""
-        attrs: list[tuple[Attr, Any]] = [(Attr.IFINDEX, ifindex)]
-        if share is not None:
-            attrs.append((Attr.SHARE, share))
-        if no_cap:
-            attrs.append((Attr.CAP, SHARE_FULL))
-        elif cap is not None:
-            attrs.append((Attr.CAP, cap))
-        if queue_limit is not None:
-            attrs.append((Attr.QUEUE_LIMIT, queue_limit))
-        await self._request(Cmd.SET_VIF, attrs, dump=False)
+        await self._request(Cmd.SET_VIF, _given(
+            (Attr.IFINDEX, ifindex), (Attr.SHARE, share),
+            (Attr.CAP, SHARE_FULL if no_cap else cap), (Attr.QUEUE_LIMIT, queue_limit)),
+            dump=False)
 
     async def stations(self, ifindex: int | None = None) -> list[StationEstimate]:
         attrs = [] if ifindex is None else [(Attr.IFINDEX, ifindex)]
