@@ -262,6 +262,22 @@ class E2EScenario(Scenario):
     async def node_state(self) -> dict:
         return await self.state_via_netconf()
 
+    async def vlan_slice(self) -> dict:
+        """Through the API: a slice on VLAN 101 joins the VLAN bridge untagged."""
+        reply = await self.rest.call("POST", "/api/v1/slices", {
+            "id": "slice-d", "tenant": "tenant-d",
+            "wifi": {"ssid": "city-d", "vlan": 101,
+                     "nodes": [{"node": NODE, "radios": ["phy0"]}]},
+        })
+        vif = (await self.vifs_by_ssid())["city-d"]
+        vlans = json.loads(await run("bridge", "-j", "vlan", "show", "dev", vif))
+        master = os.path.basename(os.readlink(f"/sys/class/net/{vif}/master"))
+        filtering = open("/sys/class/net/br-ransdn/bridge/vlan_filtering").read().strip()
+        gone = await self.rest.call("DELETE", "/api/v1/slices/slice-d")
+        return {"status": reply.status, "vif": vif, "master": master, "vlans": vlans,
+                "vlan_filtering": filtering, "deleted": gone.status,
+                "netdev_gone": not os.path.exists(f"/sys/class/net/{vif}")}
+
     async def teardown(self) -> dict:
         for flow in self.flows.values():
             await flow.close()
@@ -286,6 +302,7 @@ class E2EScenario(Scenario):
         await self.check("cap", self.cap)
         await self.check("delete_under_traffic", self.delete_under_traffic)
         await self.check("node_state", self.node_state)
+        await self.check("vlan_slice", self.vlan_slice)
         await self.check("teardown", self.teardown)
 
 

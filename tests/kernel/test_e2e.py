@@ -93,5 +93,13 @@ def test_slice_deleted_under_traffic(scenario: ScenarioRun) -> None:
     assert r["vifs_after"] == r["expected"] and r["netdev_gone"]
 
 
+def test_vlan_slice_is_an_untagged_member_of_its_vlan(scenario: ScenarioRun) -> None:
+    r = scenario.check("vlan_slice")
+    assert r["status"] == 201 and r["master"] == "br-ransdn" and r["vlan_filtering"] == "1"
+    (port,) = r["vlans"]
+    assert port["vlans"] == [{"vlan": 101, "flags": ["PVID", "Egress Untagged"]}], port
+    assert r["deleted"] == 200 and r["netdev_gone"]
+
+
 def test_module_unloads_after_the_agent_stops(scenario: ScenarioRun) -> None:
     assert scenario.check("teardown")["unloaded"] is True

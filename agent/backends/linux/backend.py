@@ -193,6 +193,8 @@ class LinuxBackend(Backend):
             if not self.primary.get(name):
                 await self._ensure_netdev(name, vif.name)
                 self.primary[name] = vif.name
+            if vif.vlan is not None:
+                await self._vlan_bridge()
             await self.hostapd.add_bss(radio_cfg, self._bss(new, vif))
             self._vif_event(name, vif.name, "up")
             await self._vlan(vif)
@@ -245,14 +247,20 @@ class LinuxBackend(Backend):
         addr = base[:5] + bytes([(base[5] + mine[vif]) & 0xFF])
         return ":".join(f"{b:02x}" for b in addr)
 
+    async def _vlan_bridge(self) -> None:
+        """The VLAN-aware bridge, before hostapd (which would create a plain one)."""
+        bridge = self.options.vlan_bridge
+        if not wireless.netdev_exists(bridge):
+            await wireless.command("ip", "link", "add", bridge, "type", "bridge", "vlan_filtering", "1")
+        else:
+            await wireless.command("ip", "link", "set", bridge, "type", "bridge", "vlan_filtering", "1")
+        await wireless.command("ip", "link", "set", bridge, "up")
+
     async def _vlan(self, vif: VifConf) -> None:
         """A vif with a VLAN is an untagged member of it on the VLAN bridge."""
         if vif.vlan is None:
             return
         bridge = self.options.vlan_bridge
-        if not wireless.netdev_exists(bridge):
-            await wireless.command("ip", "link", "add", bridge, "type", "bridge", "vlan_filtering", "1")
-            await wireless.command("ip", "link", "set", bridge, "up")
         if not (wireless.SYS_NET / bridge / "brif" / vif.name).exists():
             await wireless.command("ip", "link", "set", vif.name, "master", bridge)
         await wireless.command("bridge", "vlan", "add", "dev", vif.name, "vid", str(vif.vlan),
