@@ -36,7 +36,8 @@ async def setup_wan(routes: list[str]) -> None:
     await run("ip", "link", "set", "wan0", "up", netns=WAN)
     for cidr in routes:
         await run("ip", "route", "add", cidr, "via", WAN_GW, netns=WAN)
-    await run("sysctl", "-qw", "net.ipv4.ip_forward=1")
+    with open("/proc/sys/net/ipv4/ip_forward", "w") as f:
+        f.write("1")
 
 
 @dataclass

@@ -49,13 +49,23 @@ def find_kernel(version: str | None = None) -> KernelImage:
             modules_dir=Path("/lib/modules") / ver,
             headers_dir=Path("/usr/src") / f"linux-headers-{ver}",
         )
-        if image.vmlinuz.is_file() and image.modules_dir.is_dir() and image.headers_dir.is_dir():
+        if (image.vmlinuz.is_file() and image.headers_dir.is_dir()
+                and _has_module(image.modules_dir, "mac80211_hwsim")):
             return image
     raise KernelNotFound(
-        "no Debian kernel with image, modules and headers found "
+        "no Debian kernel with image, headers and mac80211_hwsim found "
         f"(looked for {candidates or 'anything in /lib/modules'}); "
         "run scripts/bootstrap to install linux-image-amd64 and linux-headers-amd64"
     )
+
+
+def _has_module(modules_dir: Path, name: str) -> bool:
+    """Whether the kernel ships the module (cloud flavours lack hwsim)."""
+    try:
+        dep = (modules_dir / "modules.dep").read_text()
+    except OSError:
+        return False
+    return f"/{name}.ko" in dep
 
 
 def _installed_versions() -> list[str]:

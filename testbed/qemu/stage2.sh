@@ -22,7 +22,7 @@ mount -t tmpfs -o mode=1777 shm /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 job /job || finish 124
 ip link set lo up
-hostname ransdn-guest
+echo ransdn-guest > /proc/sys/kernel/hostname
 
 if [ -x /job/run ]; then
     /job/run
