@@ -149,6 +149,35 @@ class E2EScenario(Scenario):
                 out[line[5:]] = current
         return out
 
+    async def notifications(self) -> dict:
+        """The agent's NETCONF notification stream (replayed from the start)
+        carries the BSSes coming up and the stations associating, as hostapd
+        reported them to the linux backend."""
+        agent = json.loads((WORK / "agent-ready.json").read_text())
+
+        def collect() -> list[str]:
+            from lxml import etree
+            from ncclient import manager
+
+            with manager.connect(host="127.0.0.1", port=agent["port"], username="ransdn",
+                                 key_filename=str(WORK / "controller_ed25519"),
+                                 hostkey_verify=False, allow_agent=False, look_for_keys=False,
+                                 timeout=60) as m:
+                m.create_subscription(start_time="1970-01-01T00:00:00Z")
+                seen = []
+                while (n := m.take_notification(block=True, timeout=5)) is not None:
+                    body = etree.fromstring(n.notification_xml.encode())
+                    event = body[1]
+                    fields = {etree.QName(c).localname: c.text for c in event}
+                    seen.append(f"{etree.QName(event).localname} {fields.get('vif')} "
+                                f"{fields.get('mac-address') or fields.get('oper-status')}")
+                return seen
+
+        seen = await asyncio.to_thread(collect)
+        return {"seen": seen,
+                "vifs": [s.vif for s in self.slices],
+                "stations": [st.mac for st in self.stations]}
+
     def meter(self) -> Meter:
         return Meter(self.nl, self.slices, self.stations)
 
@@ -295,6 +324,7 @@ class E2EScenario(Scenario):
         await self.check("setup", self.setup)
         if not self.results["setup"]["ok"]:
             return
+        await self.check("notifications", self.notifications)
         await self.check("alone", self.alone)
         await self.check("shares", self.shares)
         await self.check("share_change", self.share_change)

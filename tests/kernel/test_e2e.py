@@ -45,6 +45,13 @@ def test_slices_are_provisioned_through_the_api(scenario: ScenarioRun) -> None:
     assert sorted(r["module_vifs"]) == sorted(_vifs(scenario))
 
 
+def test_bss_and_station_events_reach_netconf(scenario: ScenarioRun) -> None:
+    r = scenario.check("notifications")
+    for vif, mac in zip(r["vifs"], r["stations"]):
+        assert f"vif-state-change {vif} up" in r["seen"], r["seen"]
+        assert f"station-associated {vif} {mac}" in r["seen"], r["seen"]
+
+
 def test_shares_by_module_and_by_received_frames(scenario: ScenarioRun) -> None:
     r = scenario.check("shares")
     for vif, target in zip(_vifs(scenario), (0.2, 0.3, 0.5)):

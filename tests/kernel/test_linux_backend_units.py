@@ -247,3 +247,34 @@ def test_radio_state_tree() -> None:
     tree = {"ransdn-wifi:wifi-node-state": {"node-id": "n1", "radio": [out]}}
     parsed = DataTree.from_json(schema, tree, validate=False).to_json()
     assert parsed["ransdn-wifi:wifi-node-state"]["radio"][0]["vif"][0]["airtime"]["credit"] == "-5"
+
+
+def test_hostapd_events_become_notifications(tmp_path: Path) -> None:
+    from agent.backends.base import BackendContext
+    from agent.backends.linux.backend import LinuxBackend
+    from agent.backends.linux.wpa_ctrl import Event
+
+    backend = LinuxBackend(BackendContext("wifi", "n1", tmp_path, {}))
+    got = []
+    backend.notify = got.append
+    backend.running = parse_wifi_node(CONFIG)
+    backend._on_event(Event("AP-STA-CONNECTED 02:00:00:00:02:00", "sl-a"))
+    backend._on_event(Event("AP-STA-DISCONNECTED 02:00:00:00:02:00", "sl-a"))
+    backend._on_event(Event("AP-ENABLED", "sl-a"))
+    backend._on_event(Event("AP-ENABLED", "sl-a"))        # told once
+    backend._on_event(Event("CTRL-EVENT-EAP-STARTED 02:00:00:00:02:00", "sl-a"))
+    backend._on_event(Event("AP-STA-CONNECTED 02:00:00:00:02:00", None))
+    assert [(n.name, n.body.get("mac-address"), n.body.get("oper-status")) for n in got] == [
+        ("ransdn-wifi:station-associated", "02:00:00:00:02:00", None),
+        ("ransdn-wifi:station-disassociated", "02:00:00:00:02:00", None),
+        ("ransdn-wifi:vif-state-change", None, "up"),
+    ]
+    assert all(n.body["radio"] == "phy0" and n.body["vif"] == "sl-a" for n in got)
+
+
+def test_the_backend_drives_wifi_nodes_only(tmp_path: Path) -> None:
+    from agent.backends.base import BackendContext
+    from agent.backends.linux.backend import LinuxBackend
+
+    with pytest.raises(BackendError):
+        LinuxBackend(BackendContext("lte", "n1", tmp_path, {}))
