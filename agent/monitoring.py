@@ -75,8 +75,7 @@ class Monitoring:
             held = self.store.locks.get(name)
             if held:
                 entry["locks"] = {
-                    "locked-by-session": held[0],
-                    "locked-time": format_time(held[1]),
+                    "global-lock": {"locked-by-session": held[0], "locked-time": format_time(held[1])}
                 }
             datastores.append(entry)
         schemas = [

@@ -114,6 +114,10 @@ def from_libyang(
         if bad:
             e.with_info("bad-element", bad)
         return e.with_info("bad-namespace", ns)
+    if msg.startswith("Missing XML namespace"):
+        bad = _first_element_without_namespace(source) if source is not None else None
+        e = RpcError("unknown-element", msg, path=path)
+        return e.with_info("bad-element", bad) if bad else e
     if err.vecode == lib.LYVE_REFERENCE and msg.startswith("Node "):
         return RpcError("unknown-element", msg, path=path).with_info("bad-element", name or "")
     if msg.startswith("Mandatory node") or "missing its key" in msg:
@@ -151,6 +155,13 @@ def from_failure(
     if not failure.errors:
         return RpcError("operation-failed", "libyang failed without an error message")
     return from_libyang(failure.errors[0], schema, tree=tree, source=source)
+
+
+def _first_element_without_namespace(source: "etree._Element") -> str | None:
+    for el in source.iter():
+        if isinstance(el.tag, str) and not el.tag.startswith("{"):
+            return el.tag
+    return None
 
 
 def _first_element_in_namespace(source: "etree._Element", ns: str) -> str | None:

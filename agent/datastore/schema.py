@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -84,13 +86,56 @@ def find_yang_dirs(extra: Iterable[Path] = ()) -> list[Path]:
     return seen
 
 
+class ContextOwner:
+    """Owns a libyang context and destroys it after its last data tree.
+
+    Python runs the finalizers of a garbage cycle in no particular order, so
+    a context destroyed by its own finalizer (as the libyang binding does)
+    may go before the trees that point into it.  Here every live tree holds
+    a count, and the context goes only once the schema is gone *and* the
+    count is zero.
+    """
+
+    def __init__(self, search_path: str) -> None:
+        out = ffi.new("struct ly_ctx **")
+        options = lib.LY_CTX_DISABLE_SEARCHDIR_CWD | lib.LY_CTX_SET_PRIV_PARSED
+        if lib.ly_ctx_new(search_path.encode(), options, out) != lib.LY_SUCCESS:
+            raise SchemaError("cannot create a libyang context")
+        self.cdata = out[0]
+        self.trees = 0
+        self.closed = False
+
+    def acquire(self) -> None:
+        self.trees += 1
+
+    def release(self) -> None:
+        self.trees -= 1
+        self._destroy_if_unused()
+
+    def close(self) -> None:
+        self.closed = True
+        self._destroy_if_unused()
+
+    def _destroy_if_unused(self) -> None:
+        if self.closed and self.trees <= 0 and self.cdata != ffi.NULL:
+            cdata, self.cdata = self.cdata, ffi.NULL
+            lib.ly_ctx_destroy(cdata)
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class Schema:
     """A compiled set of YANG modules and what the agent derives from it."""
 
     def __init__(self, modules: Sequence[str], yang_dirs: Sequence[Path] = ()) -> None:
         _enable_error_paths()
+        #: The thread that may use the context (see DataTree.free).
+        self.thread = threading.get_ident()
+        self.graveyard: deque[object] = deque()
         self.yang_dirs = find_yang_dirs(yang_dirs)
-        self.ctx = libyang.Context(":".join(map(str, self.yang_dirs)))
+        self.owner = ContextOwner(":".join(map(str, self.yang_dirs)))
+        self.ctx = libyang.Context(cdata=self.owner.cdata)
         self.node_modules = tuple(modules)
         for name in HOUSEKEEPING_MODULES + self.node_modules:
             self._load(name)
@@ -149,6 +194,12 @@ class Schema:
         for name in self.node_modules:
             for top in self.ctx.get_module(name).children():
                 yield from walk(top, "")
+
+    def bury(self) -> None:
+        """Free trees released on other threads (call on ``self.thread``)."""
+        while self.graveyard:
+            lib.lyd_free_all(self.graveyard.popleft())
+            self.owner.release()
 
     # -- lookups -------------------------------------------------------
 

@@ -10,6 +10,7 @@ failure at any step leaves running, the file and the world as they were.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +93,14 @@ class Datastores:
         self.running = DataTree(schema)
         #: None while the candidate equals running (not modified).
         self._candidate: DataTree | None = None
+        #: Whether the candidate passed validation since its last change
+        #: (it may not have, after test-option "set").
+        self._candidate_valid = True
         self.candidate_modified_by: int | None = None
+        # running as stored (explicit values) and as handed to the backend
+        # (with defaults), kept to avoid printing it again on every commit
+        self._running_text = b"{}"
+        self._running_full = "{}"
         self.locks: dict[str, tuple[int, float]] = {}
         self.pending: PendingCommit | None = None
         self._txn = asyncio.Lock()
@@ -111,9 +119,10 @@ class Datastores:
                 raise RuntimeError(f"{self.files.running}: stored configuration is invalid: {exc}") from None
         else:
             tree.validate()
-        if not tree.empty or data is not None:
-            await self._apply_backend(DataTree(self.schema), tree)
+        await self._apply_backend(DataTree(self.schema), tree)
         self.running = tree
+        self._running_text = self._serialise(tree)
+        self._running_full = tree.print("json", WithDefaults.REPORT_ALL) or "{}"
         if was_rollback:
             log.warning("an unconfirmed commit was pending at shutdown; restored the configuration before it")
             self.files.save_running(self._serialise(tree))
@@ -213,7 +222,7 @@ class Datastores:
         if test_option != "set":
             self._validate(result.tree)
         if test_option != "test-only":
-            self._set_candidate(result.tree, origin)
+            self._set_candidate(result.tree, origin, valid=test_option != "set")
         return result.errors
 
     async def copy(self, target: Datastore, origin: Origin, source: DataTree) -> None:
@@ -249,12 +258,14 @@ class Datastores:
         except LyFailure as exc:
             raise from_failure(exc, self.schema, tree=tree) from None
 
-    def _set_candidate(self, tree: DataTree, origin: Origin) -> None:
+    def _set_candidate(self, tree: DataTree, origin: Origin, valid: bool = True) -> None:
         self._candidate = tree
+        self._candidate_valid = valid
         self.candidate_modified_by = origin.session_id
 
     def _reset_candidate(self) -> None:
         self._candidate = None
+        self._candidate_valid = True
         self.candidate_modified_by = None
 
     # -- commit --------------------------------------------------------------------
@@ -280,11 +291,15 @@ class Datastores:
                 ).with_info("bad-element", "persist-id")
             if pending is not None:
                 self._check_pending_owner(pending, origin, persist_id, "commit")
-            new = self.candidate.dup()
-            self._validate(new)
+            # The candidate tree itself becomes running: after the commit the
+            # candidate is running again, and on failure it is left as it was.
+            new = self.candidate
+            if not self._candidate_valid:
+                self._validate(new)
+                self._candidate_valid = True
             if pending is None and confirmed:
                 rollback_to = self.running.dup()
-                await asyncio.to_thread(self.files.save_rollback, self._serialise(rollback_to))
+                await asyncio.to_thread(self.files.save_rollback, self._running_text)
                 try:
                     await self._set_running(new, origin)
                 except BaseException:
@@ -410,11 +425,14 @@ class Datastores:
     # -- the one way running changes --------------------------------------------
 
     def _serialise(self, tree: DataTree) -> bytes:
-        return tree.print("json", WithDefaults.EXPLICIT).encode() if not tree.empty else b"{}"
+        text = tree.print("json", WithDefaults.EXPLICIT)
+        return text.encode() if text.strip() else b"{}"
 
-    async def _apply_backend(self, old: DataTree, new: DataTree) -> None:
+    async def _apply_backend(self, old: DataTree | str, new: DataTree | str) -> None:
+        """Apply; trees or their RFC 7951 text (with defaults) are accepted."""
+        as_json = lambda t: json.loads(t or "{}") if isinstance(t, str) else t.to_json()  # noqa: E731
         try:
-            await self.backend.apply(old.to_json(), new.to_json())
+            await self.backend.apply(as_json(old), as_json(new))
         except BackendError as exc:
             raise RpcError(exc.error_tag, exc.message, path=exc.path) from None
         except Exception as exc:  # a backend bug must not take the agent down
@@ -424,20 +442,24 @@ class Datastores:
     async def _set_running(self, new: DataTree, origin: Origin) -> None:
         """Make ``new`` (validated) the running configuration; txn lock held."""
         old = self.running
-        old_text = self._serialise(old)
         new_text = self._serialise(new)
-        if old_text == new_text:
+        if new_text == self._running_text:
             return
-        await self._apply_backend(old, new)
+        old_full = self._running_full
+        new_full = new.print("json", WithDefaults.REPORT_ALL) or "{}"
+        await self._apply_backend(old_full, new_full)
         try:
             # fsync takes milliseconds; other sessions keep being served.
             await asyncio.to_thread(self.files.save_running, new_text)
         except OSError as exc:
             log.error("cannot save the running configuration: %s; undoing the change", exc)
             try:
-                await self._apply_backend(new, old)
+                await self._apply_backend(new_full, old_full)
             except RpcError as undo:
                 log.error("undoing failed as well: %s", undo)
             raise RpcError("operation-failed", f"Cannot save the configuration: {exc}") from None
         self.running = new
-        self.listener.running_changed(old, new, origin)
+        self._running_text = new_text
+        self._running_full = new_full
+        # Reported after the reply is on its way: the change is done.
+        asyncio.get_running_loop().call_soon(self.listener.running_changed, old, new, origin)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass
 from enum import IntFlag
 from typing import TYPE_CHECKING, Any, Iterator
@@ -139,23 +140,46 @@ def siblings(first: Node) -> Iterator[Node]:
 
 
 class DataTree:
-    """Owns one libyang data tree: a list of top-level sibling nodes."""
+    """Owns one libyang data tree: a list of top-level sibling nodes.
+
+    libyang is not thread-safe, and Python may collect a tree that sits in a
+    reference cycle on any thread that happens to trigger the collector
+    (a worker of ``asyncio.to_thread``, a test's thread).  A tree released
+    off its schema's thread is therefore parked and freed later on that
+    thread.
+    """
 
     __slots__ = ("schema", "root")
 
     def __init__(self, schema: "Schema", root: Node = ffi.NULL) -> None:
         self.schema = schema
         self.root = root
+        schema.owner.acquire()
+        if schema.graveyard and threading.get_ident() == schema.thread:
+            schema.bury()
 
     # -- life cycle ---------------------------------------------------------
 
     def __del__(self) -> None:
-        self.free()
+        root, self.root = self.root, ffi.NULL
+        if threading.get_ident() == self.schema.thread:
+            if root != ffi.NULL:
+                lib.lyd_free_all(root)
+            self.schema.owner.release()
+        else:
+            # freed (and the count released) by Schema.bury on its thread
+            self.schema.graveyard.append(root)
 
     def free(self) -> None:
-        if self.root != ffi.NULL:
-            lib.lyd_free_all(self.root)
+        """Free the nodes now; the tree is empty afterwards."""
+        root = self.root
+        if root != ffi.NULL:
             self.root = ffi.NULL
+            if threading.get_ident() == self.schema.thread:
+                lib.lyd_free_all(root)
+            else:
+                self.schema.graveyard.append(root)
+                self.schema.owner.acquire()  # balanced by the release in bury
 
     def release(self) -> Node:
         """Give up ownership of the nodes (after a destructive merge)."""

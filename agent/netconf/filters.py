@@ -79,6 +79,26 @@ def _literal(value: str) -> str:
     return "concat(" + ", \"'\", ".join(f"'{p}'" for p in parts) + ")"
 
 
+_NUMERIC = {
+    libyang.Type.INT8, libyang.Type.INT16, libyang.Type.INT32, libyang.Type.INT64,
+    libyang.Type.UINT8, libyang.Type.UINT16, libyang.Type.UINT32, libyang.Type.UINT64,
+    libyang.Type.DEC64,
+}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def _match_literal(el: etree._Element, snode: object) -> str:
+    """A content-match value as an XPath literal.
+
+    Numbers compare as numbers, so that "30" matches a decimal64 stored as
+    "30.0"; everything else compares as its string.
+    """
+    text = (el.text or "").strip()
+    if isinstance(snode, libyang.SLeaf) and snode.type().base() in _NUMERIC and _NUMBER.match(text):
+        return text.lstrip("+")
+    return _literal(text)
+
+
 def _subtree(top: etree._Element, schema: "Schema") -> list[tuple[str, str]]:
     q = etree.QName(top)
     if q.namespace:
@@ -124,7 +144,10 @@ def _subtree_node(f: etree._Element, schema: "Schema", xp: str, spath: str, modu
             content.append(c)
         else:
             others.append(c)
-    preds = "".join(f"[{_step(c, schema, module)}={_literal((c.text or '').strip())}]" for c in content)
+    preds = "".join(
+        f"[{_step(c, schema, module)}={_match_literal(c, schema.snode(f'{spath}/{_step(c, schema, module)}'))}]"
+        for c in content
+    )
     base = here + preds
     if not others:
         return [base]

@@ -51,10 +51,10 @@ def _q(name: str, ns: str = BASE_NS) -> str:
     return f"{{{ns}}}{name}"
 
 
-def _params(op: etree._Element, allowed: dict[str, str]) -> dict[str, etree._Element]:
+def _params(op: etree._Element, allowed: dict[str, str | tuple[str, ...]]) -> dict[str, etree._Element]:
     """The operation's parameters by local name; reject unknown ones.
 
-    ``allowed`` maps each parameter's local name to its namespace.
+    ``allowed`` maps each parameter's local name to its namespace(s).
     """
     out: dict[str, etree._Element] = {}
     for child in op:
@@ -63,7 +63,10 @@ def _params(op: etree._Element, allowed: dict[str, str]) -> dict[str, etree._Ele
         q = etree.QName(child)
         # Accept a parameter in no namespace too: widespread client code
         # (ncclient examples among it) sends a bare <config>.
-        if q.localname not in allowed or q.namespace not in (allowed[q.localname], None):
+        spaces = allowed.get(q.localname, ())
+        if q.namespace is not None and q.namespace not in ((spaces,) if isinstance(spaces, str) else spaces):
+            spaces = ()
+        if not spaces:
             raise RpcError(
                 "unknown-element",
                 f'"{q.localname}" is not a parameter of <{etree.QName(op).localname}>.',
@@ -190,16 +193,15 @@ class Operations:
     # -- retrieval -----------------------------------------------------------
 
     def _config_for_client(self, tree: DataTree, flt: filters.Filter | None) -> DataTree | None:
-        """``tree`` filtered and without secrets; None if ``tree`` can be printed as is."""
-        if flt is not None:
-            out = filters.apply(tree, flt)
-            for path in self.schema.secret_paths:
-                for node in out.xpath(path):
-                    lib.lyd_free_tree(node)
-            return out
+        """``tree`` filtered and without secrets; None if ``tree`` can be printed as is.
+
+        Secrets go before the filter runs, so that a content-match node
+        cannot be used to guess a key.
+        """
         if self.schema.secret_paths and tree.has_secrets():
-            return tree.without_secrets()
-        return None
+            tree = tree.without_secrets()
+            return tree if flt is None else filters.apply(tree, flt)
+        return None if flt is None else filters.apply(tree, flt)
 
     async def get_config(self, session: "NetconfSession", op: etree._Element) -> str:
         params = _params(op, {"source": BASE_NS, **_FILTERED})
@@ -387,7 +389,9 @@ class Operations:
 
     async def create_subscription(self, session: "NetconfSession", op: etree._Element) -> str:
         params = _params(
-            op, {"stream": NOTIF_NS, "filter": NOTIF_NS, "startTime": NOTIF_NS, "stopTime": NOTIF_NS}
+            op,
+            # ncclient sends the filter in the base namespace
+            {"stream": NOTIF_NS, "filter": (NOTIF_NS, BASE_NS), "startTime": NOTIF_NS, "stopTime": NOTIF_NS},
         )
         bus = self.server.bus
         if bus.subscribed(session.session_id):

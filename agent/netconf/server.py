@@ -37,6 +37,8 @@ class Limits:
     hello_timeout: float = 60.0
     #: Unsent output after which a session that does not read is closed.
     max_write_buffer: int = 64 * 1024 * 1024
+    #: Seconds an ending session's operation in progress may take to finish.
+    drain_timeout: float = 30.0
 
 
 class SessionRegistry:

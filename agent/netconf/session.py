@@ -290,12 +290,18 @@ class NetconfSession:
 
     async def _finish(self) -> None:
         try:
-            if self._worker is not None and self._worker is not asyncio.current_task():
-                self._worker.cancel()
+            if self._worker is not None:
+                # Let an operation in progress finish rather than cancel it
+                # half-way through a backend apply; its reply goes nowhere.
+                # (Bounded: two sessions killing each other wait on each other.)
                 try:
-                    await self._worker
-                except (asyncio.CancelledError, Exception):
-                    pass
+                    await asyncio.wait_for(asyncio.shield(self._worker), self.server.limits.drain_timeout)
+                except asyncio.TimeoutError:
+                    log.warning("session %s: operation still running after %ss; cancelling it",
+                                self.session_id, self.server.limits.drain_timeout)
+                    self._worker.cancel()
+                except Exception:
+                    log.exception("session %s: worker failed", self.session_id)
             await self.server.session_ended(self)
         finally:
             self._ended.set()

@@ -47,7 +47,7 @@ class AgentThread:
         self.config = AgentConfig(
             kind=kind,  # type: ignore[arg-type]
             state_dir=self.state_dir,
-            authorized_keys=[self.client_key.public_line],
+            authorized_keys=config.pop("authorized_keys", [self.client_key.public_line]),
             backend=self.backend,
             limits=limits or Limits(),
             **config,
