@@ -149,7 +149,8 @@ async def test_radio_refuses_more_vifs_than_it_carries(farm, client_key):
 
 
 def cell_xml(*slices: str, enabled: bool = True) -> str:
-    return (f'<config><lte-cell xmlns="{LTE_NS}"><cell><pci>7</pci><enabled>{str(enabled).lower()}</enabled></cell>'
+    return (f'<config xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0">'
+            f'<lte-cell xmlns="{LTE_NS}" nc:operation="replace"><cell><pci>7</pci><enabled>{str(enabled).lower()}</enabled></cell>'
             f'{"".join(slices)}</lte-cell></config>')
 
 
