@@ -95,14 +95,24 @@ class TelemetryError(ValueError):
 ContractLookup = Callable[[str, str, str, Mapping[str, Any]], VifContract | None]
 
 
-def _int(value: Any, default: int = 0) -> int:
+def _int(value: Any, where: str) -> int:
     # RFC 7951 prints 64-bit integers as strings.
-    return default if value is None else int(value)
+    if value is None:
+        return 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise TelemetryError(f"{where}: not an integer: {value!r}") from None
 
 
-def _share(value: Any) -> float | None:
+def _share(value: Any, where: str) -> float | None:
     # decimal64 arrives as a string.
-    return None if value is None else float(value)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TelemetryError(f"{where}: not a share: {value!r}") from None
 
 
 def radio_samples_from_state(
@@ -121,6 +131,7 @@ def radio_samples_from_state(
     vifs: list[VifSample] = []
     for radio in root.get("radio", []):
         name = radio["name"]
+        at = f"{node_id}/{name}"
         survey = radio.get("survey", {})
         own = radio.get("vif", [])
         radios.append(
@@ -132,9 +143,9 @@ def radio_samples_from_state(
                 mac=radio.get("mac-address"),
                 bssids=tuple(v["bssid"] for v in own if v.get("bssid")),
                 heard=tuple(n["bssid"] for n in radio.get("neighbor", [])),
-                channel_time_us=_int(survey.get("channel-time")),
-                busy_time_us=_int(survey.get("busy-time")),
-                tx_time_us=_int(survey.get("tx-time")),
+                channel_time_us=_int(survey.get("channel-time"), f"{at} survey channel-time"),
+                busy_time_us=_int(survey.get("busy-time"), f"{at} survey busy-time"),
+                tx_time_us=_int(survey.get("tx-time"), f"{at} survey tx-time"),
             )
         )
         for vif in own:
@@ -142,6 +153,7 @@ def radio_samples_from_state(
             if terms is None:
                 continue
             airtime = vif.get("airtime", {})
+            where = f"{at}/{vif['name']} airtime"
             vifs.append(
                 VifSample(
                     node_id=node_id,
@@ -150,11 +162,11 @@ def radio_samples_from_state(
                     slice=terms.slice,
                     contract_share=terms.share,
                     contract_cap=terms.cap,
-                    measured_us=_int(airtime.get("measured")),
-                    backlogged_us=_int(airtime.get("backlogged-time")),
-                    throttled_us=_int(airtime.get("throttled-time")),
-                    applied_share=_share(airtime.get("guaranteed-share")),
-                    applied_cap=_share(airtime.get("cap")),
+                    measured_us=_int(airtime.get("measured"), f"{where} measured"),
+                    backlogged_us=_int(airtime.get("backlogged-time"), f"{where} backlogged-time"),
+                    throttled_us=_int(airtime.get("throttled-time"), f"{where} throttled-time"),
+                    applied_share=_share(airtime.get("guaranteed-share"), f"{where} guaranteed-share"),
+                    applied_cap=_share(airtime.get("cap"), f"{where} cap"),
                 )
             )
     return radios, vifs
