@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .topology import Topology
-from .waterfill import MIN_WEIGHT, waterfill, waterfill_levels
+from .waterfill import MIN_WEIGHT, fill_order, sorted_levels, waterfill
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -106,15 +106,20 @@ def progressive_fill(
     weight = np.maximum(weight, MIN_WEIGHT)
     x = np.zeros(n_vifs)
     frozen = demand <= EPSILON
+    # Sorted once: each round takes the active pairs, in the same order.
+    order = fill_order(pair_domain, weight[pair_vif], demand[pair_vif], n_domains)
+    sorted_domain = pair_domain[order]
+    sorted_vif = pair_vif[order]
     rounds = 0
     while not frozen.all():
         rounds += 1
         active = ~frozen[pair_vif]
         load = np.bincount(pair_domain[~active], weights=x[pair_vif[~active]], minlength=n_domains)
         room = np.maximum(capacity - load, 0.0)
-        act_domain = pair_domain[active]
-        act_vif = pair_vif[active]
-        level = waterfill_levels(act_domain, weight[act_vif], demand[act_vif], room)
+        keep = ~frozen[sorted_vif]
+        act_domain = sorted_domain[keep]
+        act_vif = sorted_vif[keep]
+        level = sorted_levels(act_domain, weight[act_vif], demand[act_vif], room)
         # Per vif, the lowest level among its domains; per domain, the
         # lowest level among the domains it shares an active vif with.
         pair_level = np.where(active, level[pair_domain], np.inf)
@@ -136,7 +141,7 @@ def allocate(
     demand: FloatArray,
     capacity: FloatArray,
     *,
-    refinements: int = 2,
+    refinements: int = 1,
 ) -> Allocation:
     """Entitle every vif to a fraction of channel time.
 

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .allocation import Allocation, allocate
-from .measurement import Counters, DemandModel, Measurement, counters_of, measure, realign
+from .measurement import Counters, DemandModel, Measurement, counters_of, domain_capacity, measure, realign
 from .policy import PeriodView, Policy, PolicyMemory, PolicyRegistry
 from .sla import Hysteresis, SlaArrays, SlaEvent, SlaRecord, SlaTracker, sla_records
 from .telemetry import Telemetry
@@ -154,7 +154,7 @@ class GlobalScheduler:
             topology,
             measurement.contract_share,
             measurement.demand,
-            np.ones(topology.n_domains),
+            domain_capacity(topology, measurement),
         )
         sla, events = self._sla.update(topology, measurement, allocation, telemetry.time)
         self._period += 1

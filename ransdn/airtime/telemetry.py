@@ -68,6 +68,10 @@ class VifSample:
     throttled_us: int
     applied_share: float | None = None
     applied_cap: float | None = None
+    #: Frames queued at the sample (a gauge), when the node reports it.
+    backlog_packets: int | None = None
+    #: Frames dropped before transmission (a counter).
+    drops: int = 0
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -153,6 +157,7 @@ def radio_samples_from_state(
             if terms is None:
                 continue
             airtime = vif.get("airtime", {})
+            counters = vif.get("counters", {})
             where = f"{at}/{vif['name']} airtime"
             vifs.append(
                 VifSample(
@@ -167,6 +172,12 @@ def radio_samples_from_state(
                     throttled_us=_int(airtime.get("throttled-time"), f"{where} throttled-time"),
                     applied_share=_share(airtime.get("guaranteed-share"), f"{where} guaranteed-share"),
                     applied_cap=_share(airtime.get("cap"), f"{where} cap"),
+                    backlog_packets=(
+                        None
+                        if counters.get("backlog-packets") is None
+                        else _int(counters["backlog-packets"], f"{at}/{vif['name']} backlog-packets")
+                    ),
+                    drops=_int(counters.get("tx-drops"), f"{at}/{vif['name']} tx-drops"),
                 )
             )
     return radios, vifs

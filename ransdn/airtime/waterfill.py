@@ -25,43 +25,28 @@ IndexArray = NDArray[np.intp]
 MIN_WEIGHT = 1e-6
 
 
-def waterfill_levels(
-    group: IndexArray,
-    weight: FloatArray,
-    demand: FloatArray,
-    capacity: FloatArray,
-) -> FloatArray:
-    """The level ``lam[g]`` of every group (``inf`` where all demand fits).
-
-    ``group``, ``weight`` and ``demand`` have one entry per item; ``capacity``
-    one per group (``group`` values index it).  Weights below
-    :data:`MIN_WEIGHT` are raised to it; negative demands and capacities
-    count as zero.
-    """
-    n = group.shape[0]
-    if weight.shape != (n,) or demand.shape != (n,):
-        raise ValueError("group, weight and demand must have the same length")
-    cap = np.maximum(capacity, 0.0)
-    level = np.full(cap.shape[0], np.inf)
-    if n == 0:
-        return level
-    w = np.maximum(weight, MIN_WEIGHT)
-    d = np.maximum(demand, 0.0)
-
-    # Order items by group, then by the level at which they are satisfied.
-    ratio = d / w
+def fill_order(group: IndexArray, weight: FloatArray, demand: FloatArray, n_groups: int) -> IndexArray:
+    """Items ordered by group, then by the level at which they are
+    satisfied (``demand / weight``), as :func:`sorted_levels` wants them."""
+    ratio = np.maximum(demand, 0.0) / np.maximum(weight, MIN_WEIGHT)
     order = np.argsort(ratio)
     # A stable sort of 16-bit keys is a radix sort: much cheaper than a
     # second comparison sort.
     keys = group[order]
-    if cap.shape[0] <= np.iinfo(np.uint16).max:
+    if n_groups <= np.iinfo(np.uint16).max:
         keys = keys.astype(np.uint16)
-    order = order[np.argsort(keys, kind="stable")]
-    g = group[order]
-    ds = d[order]
-    ws = w[order]
-    rs = ratio[order]
+    return order[np.argsort(keys, kind="stable")]
 
+
+def sorted_levels(g: IndexArray, weight: FloatArray, demand: FloatArray, capacity: FloatArray) -> FloatArray:
+    """:func:`waterfill_levels` for items already in :func:`fill_order`."""
+    cap = np.maximum(capacity, 0.0)
+    level = np.full(cap.shape[0], np.inf)
+    if g.shape[0] == 0:
+        return level
+    ws = np.maximum(weight, MIN_WEIGHT)
+    ds = np.maximum(demand, 0.0)
+    rs = ds / ws
     counts = np.bincount(g, minlength=cap.shape[0])
     starts = np.cumsum(counts) - counts
     # Exclusive prefix sums inside each group.
@@ -82,6 +67,26 @@ def waterfill_levels(
     k = starts[partial] + n_fit[partial]
     level[partial] = np.maximum((cap[partial] - before_d[k]) / from_here_w[k], 0.0)
     return level
+
+
+def waterfill_levels(
+    group: IndexArray,
+    weight: FloatArray,
+    demand: FloatArray,
+    capacity: FloatArray,
+) -> FloatArray:
+    """The level ``lam[g]`` of every group (``inf`` where all demand fits).
+
+    ``group``, ``weight`` and ``demand`` have one entry per item; ``capacity``
+    one per group (``group`` values index it).  Weights below
+    :data:`MIN_WEIGHT` are raised to it; negative demands and capacities
+    count as zero.
+    """
+    n = group.shape[0]
+    if weight.shape != (n,) or demand.shape != (n,):
+        raise ValueError("group, weight and demand must have the same length")
+    order = fill_order(group, weight, demand, capacity.shape[0])
+    return sorted_levels(group[order], weight[order], demand[order], capacity)
 
 
 def waterfill(
