@@ -101,7 +101,9 @@ class Farm:
         self.authorized_keys = authorized_keys
         self.address = address
         self.base_port = base_port
+        #: A medium passed in is the caller's to start and close.
         self.medium = medium if medium is not None else new_medium()
+        self._owns_medium = medium is None
         self._state_dir_arg = state_dir
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.state_dir: Path | None = None
@@ -118,6 +120,8 @@ class Farm:
             self.state_dir = self._state_dir_arg
             self.state_dir.mkdir(parents=True, exist_ok=True)
         try:
+            if self._owns_medium:
+                await self.medium.start()
             for index, plan in enumerate(self.nodes):
                 self.agents.append(await self._start_agent(index, plan))
         except BaseException:
@@ -191,6 +195,8 @@ class Farm:
             if isinstance(result, BaseException):
                 log.warning("farm: stopping %s failed: %r", server, result)
         self.agents.clear()
+        if self._owns_medium:
+            await self.medium.aclose()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
