@@ -78,6 +78,7 @@ class WifiNode:
     ) -> None:
         self.node_id = node_id
         self._hardware = {r.name: r for r in options.radios}
+        self._mac_octets = {r.name: [int(p, 16) for p in r.mac.split(":")] for r in options.radios}
         self._failures = options.failures
         self._medium = medium
         self._notify = notify
@@ -190,7 +191,7 @@ class WifiNode:
         return slots
 
     def bssid(self, radio: str, slot: int) -> str:
-        octets = [int(p, 16) for p in self._hardware[radio].mac.split(":")]
+        octets = list(self._mac_octets[radio])
         octets[5] = (octets[5] + slot) & 0xFF
         return ":".join(f"{o:02x}" for o in octets)
 
