@@ -115,21 +115,8 @@ class NotificationBus:
         return event
 
     def _parse(self, name: str, body: dict[str, Any]) -> DataTree:
-        ctx = self.schema.ctx.cdata
         data = json.dumps({name: body}).encode()
-        buf = ffi.new("char[]", data)
-        inp = ffi.new("struct ly_in **")
-        lib.ly_in_new_memory(buf, inp)
-        tree = ffi.new("struct lyd_node **")
-        op = ffi.new("struct lyd_node **")
-        ret = lib.lyd_parse_op(ctx, ffi.NULL, inp[0], lib.LYD_JSON, lib.LYD_TYPE_NOTIF_YANG, tree, op)
-        lib.ly_in_free(inp[0], 0)
-        if ret != lib.LY_SUCCESS:
-            errors = take_errors(ctx)
-            if tree[0] != ffi.NULL:
-                lib.lyd_free_all(tree[0])
-            raise LyFailure(errors)
-        return DataTree(self.schema, tree[0])
+        return DataTree.parse_op(self.schema, data, "json", lib.LYD_TYPE_NOTIF_YANG)
 
     def _deliver(self, sub: Subscription, message: bytes) -> None:
         try:

@@ -119,6 +119,7 @@ class AgentServer:
             backend = create_backend(cfg.backend, context)
         library = cfg.schema_library or SchemaLibrary(cfg.yang_dirs)
         schema = library.get(cfg.kind, backend.extra_modules)
+        schema.claim()
         loop = asyncio.get_running_loop()
         self.backend = backend
         self.bus = NotificationBus(schema, cfg.replay_limit)

@@ -89,14 +89,10 @@ def apply_edit(
                     raise
                 errors.append(exc)
 
-    payload = b"".join(etree.tostring(c) for c in config if isinstance(c.tag, str))
     base = DataTree(schema) if default_operation == "replace" else current.dup()
-    if not payload.strip():
+    edit = parse_config(schema, config)
+    if edit.empty:
         return EditResult(base, errors)
-    try:
-        edit = DataTree.parse(schema, payload, "xml", config_only=True, validate=False)
-    except LyFailure as failure:
-        raise from_failure(failure, schema, source=config) from None
 
     effective = "merge" if default_operation == "replace" else default_operation
     if not op_elements and effective == "merge":
@@ -111,6 +107,21 @@ def apply_edit(
         walker.node(node, effective, ffi.NULL)
     base.fix_root()
     return EditResult(base, errors)
+
+
+def parse_config(schema: "Schema", config: etree._Element) -> DataTree:
+    """The content of a ``<config>`` element as a data tree, not validated.
+
+    Types, ranges, patterns, unknown elements and namespaces are checked;
+    errors name the offending element.
+    """
+    payload = b"".join(etree.tostring(c) for c in config if isinstance(c.tag, str))
+    if not payload.strip():
+        return DataTree(schema)
+    try:
+        return DataTree.parse(schema, payload, "xml", config_only=True, validate=False)
+    except LyFailure as failure:
+        raise from_failure(failure, schema, source=config) from None
 
 
 def _fill_valueless_leaf(

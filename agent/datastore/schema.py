@@ -195,6 +195,14 @@ class Schema:
             for top in self.ctx.get_module(name).children():
                 yield from walk(top, "")
 
+    def claim(self) -> None:
+        """Make the calling thread the one that uses (and frees on) this schema.
+
+        An agent claims its schema when it starts on its event loop; agents
+        sharing a schema must run on the same thread.
+        """
+        self.thread = threading.get_ident()
+
     def bury(self) -> None:
         """Free trees released on other threads (call on ``self.thread``)."""
         while self.graveyard:

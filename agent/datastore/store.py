@@ -21,7 +21,7 @@ from lxml import etree
 from agent.backends.base import Backend, BackendError
 from agent.netconf.errors import RpcError
 
-from .edit import DefaultOperation, ErrorOption, apply_edit
+from .edit import DefaultOperation, ErrorOption, apply_edit, parse_config
 from .errors import from_failure
 from .persistence import ConfigFiles
 from .tree import DataTree, LyFailure, WithDefaults
@@ -237,11 +237,7 @@ class Datastores:
 
     def parse_config(self, config: etree._Element) -> DataTree:
         """An inline ``<config>`` element as a (validated) data tree."""
-        payload = b"".join(etree.tostring(c) for c in config if isinstance(c.tag, str))
-        try:
-            tree = DataTree.parse(self.schema, payload, "xml", config_only=True, validate=False)
-        except LyFailure as exc:
-            raise from_failure(exc, self.schema, source=config) from None
+        tree = parse_config(self.schema, config)
         self._validate(tree)
         return tree
 

@@ -206,7 +206,6 @@ class DataTree:
         *,
         config_only: bool = False,
         validate: bool = True,
-        opaque: bool = False,
     ) -> "DataTree":
         """Parse data; raise :class:`LyFailure` with libyang's errors.
 
@@ -228,8 +227,6 @@ class DataTree:
             vflags |= lib.LYD_VALIDATE_NO_STATE
         if not validate:
             pflags |= lib.LYD_PARSE_ONLY
-        if opaque:
-            pflags |= lib.LYD_PARSE_OPAQ
         out = ffi.new("struct lyd_node **")
         fmt_c = lib.LYD_XML if fmt == "xml" else lib.LYD_JSON
         ret = lib.lyd_parse_data(ctx, ffi.NULL, inp[0], fmt_c, pflags, vflags, out)
@@ -240,6 +237,28 @@ class DataTree:
                 lib.lyd_free_all(out[0])
             raise LyFailure(errors)
         return cls(schema, out[0])
+
+    @classmethod
+    def parse_op(cls, schema: "Schema", data: bytes, fmt: str, dtype: int, *, validate: bool = False) -> "DataTree":
+        """Parse an RPC, RPC reply or notification (``dtype`` a LYD_TYPE_*)."""
+        ctx = schema.ctx.cdata
+        buf = ffi.new("char[]", data)
+        inp = ffi.new("struct ly_in **")
+        if lib.ly_in_new_memory(buf, inp) != lib.LY_SUCCESS:
+            raise LyFailure(take_errors(ctx))
+        tree = ffi.new("struct lyd_node **")
+        op = ffi.new("struct lyd_node **")
+        fmt_c = lib.LYD_XML if fmt == "xml" else lib.LYD_JSON
+        ret = lib.lyd_parse_op(ctx, ffi.NULL, inp[0], fmt_c, dtype, tree, op)
+        lib.ly_in_free(inp[0], 0)
+        result = cls(schema, tree[0] if ret == lib.LY_SUCCESS else ffi.NULL)
+        if ret == lib.LY_SUCCESS and validate:
+            ret = lib.lyd_validate_op(result.root, ffi.NULL, dtype, ffi.NULL)
+        if ret != lib.LY_SUCCESS:
+            errors = take_errors(ctx)
+            result.free()
+            raise LyFailure(errors)
+        return result
 
     @classmethod
     def from_json(cls, schema: "Schema", tree: dict[str, Any], **kw: Any) -> "DataTree":

@@ -24,7 +24,6 @@ from agent.datastore.tree import (
     LyFailure,
     WithDefaults,
     print_nodes,
-    take_errors,
 )
 from agent.notifications import STREAM, parse_time
 
@@ -438,9 +437,8 @@ class Operations:
     # -- the node modules' RPCs -------------------------------------------------
 
     async def module_rpc(self, module: str, op: etree._Element) -> str:
-        ctx = self.schema.ctx.cdata
         name = f"{module}:{etree.QName(op).localname}"
-        rpc = self._parse_op(etree.tostring(op), lib.LYD_XML, lib.LYD_TYPE_RPC_YANG, op)
+        rpc = self._parse_op(etree.tostring(op), "xml", lib.LYD_TYPE_RPC_YANG, op)
         try:
             doc = json.loads(print_nodes(rpc.root, "json", WithDefaults.REPORT_ALL, siblings=True) or "{}")
         finally:
@@ -451,31 +449,18 @@ class Operations:
             raise RpcError(exc.error_tag, exc.message, path=exc.path) from None
         if not output:
             return OK
-        reply = self._parse_op(json.dumps({name: output}).encode(), lib.LYD_JSON, lib.LYD_TYPE_REPLY_YANG, None)
+        reply = self._parse_op(json.dumps({name: output}).encode(), "json", lib.LYD_TYPE_REPLY_YANG, None)
         child = lib.lyd_child(reply.root)
         body = print_nodes(child, "xml", WithDefaults.EXPLICIT, siblings=True) if child != ffi.NULL else ""
         reply.free()
-        take_errors(ctx)
         return body or OK
 
-    def _parse_op(self, data: bytes, fmt: int, dtype: int, source: etree._Element | None) -> DataTree:
-        ctx = self.schema.ctx.cdata
-        buf = ffi.new("char[]", data)
-        inp = ffi.new("struct ly_in **")
-        lib.ly_in_new_memory(buf, inp)
-        tree = ffi.new("struct lyd_node **")
-        opnode = ffi.new("struct lyd_node **")
-        ret = lib.lyd_parse_op(ctx, ffi.NULL, inp[0], fmt, dtype, tree, opnode)
-        lib.ly_in_free(inp[0], 0)
-        result = DataTree(self.schema, tree[0])
-        if ret == lib.LY_SUCCESS:
-            ret = lib.lyd_validate_op(tree[0], ffi.NULL, dtype, ffi.NULL)
-        if ret != lib.LY_SUCCESS:
-            failure = LyFailure(take_errors(ctx))
-            result.free()
+    def _parse_op(self, data: bytes, fmt: str, dtype: int, source: etree._Element | None) -> DataTree:
+        try:
+            return DataTree.parse_op(self.schema, data, fmt, dtype, validate=True)
+        except LyFailure as failure:
             err = from_failure(failure, self.schema, source=source)
             if source is None:  # the backend's output is wrong, not the request
                 log.error("backend RPC output does not match the YANG: %s", failure)
-                raise RpcError("operation-failed", f"The backend returned invalid output: {err.message}")
-            raise err
-        return result
+                raise RpcError("operation-failed", f"The backend returned invalid output: {err.message}") from None
+            raise err from None

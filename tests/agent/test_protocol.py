@@ -187,7 +187,7 @@ def test_a_client_that_disappears_mid_message_is_cleaned_up(agent: AgentThread) 
         other.hello()
         deadline = time.monotonic() + 15
         while True:  # the server notices the closed connection shortly
-            reply = other.rpc(f'<get><filter type="subtree"><netconf-state xmlns="urn:ietf:params:xml:ns:yang:'
+            reply = other.rpc('<get><filter type="subtree"><netconf-state xmlns="urn:ietf:params:xml:ns:yang:'
                               'ietf-netconf-monitoring"><sessions/></netconf-state></filter></get>')
             ids = [e.text for e in reply.iter("{urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring}session-id")]
             if ids == [str(other.session_id)]:
@@ -232,3 +232,5 @@ def test_two_sessions_killing_each_other_do_not_hang(tmp_path: Path) -> None:
             time.sleep(0.05)
         for r in survivors:
             assert r.rpc("<get/>", message_id="2").get("message-id") == "2"
+        a.close()
+        b.close()

@@ -55,6 +55,25 @@ def make_client_key(directory: Path, name: str = "client_ed25519") -> ClientKey:
     return ClientKey(path, public)
 
 
+def ncclient_kwargs(host: str, port: int, client_key: ClientKey, host_key: str, **overrides: Any) -> dict[str, Any]:
+    """``ncclient.manager.connect`` arguments for an agent: key
+    authentication, and the host key checked against ``host_key`` (an
+    OpenSSH public key line)."""
+    kw: dict[str, Any] = dict(
+        host=host,
+        port=port,
+        username=USERNAME,
+        key_filename=str(client_key.private_key),
+        hostkey_verify=True,
+        hostkey_b64=host_key.split()[1],
+        allow_agent=False,
+        look_for_keys=False,
+        timeout=30,
+    )
+    kw.update(overrides)
+    return kw
+
+
 @dataclass
 class RunningAgent:
     """A started ``ransdn-agent`` process and how to reach it."""
@@ -81,19 +100,7 @@ class RunningAgent:
 
     def ncclient_kwargs(self, **overrides: Any) -> dict[str, Any]:
         """Arguments for ``ncclient.manager.connect`` with host key checking."""
-        kw: dict[str, Any] = dict(
-            host=self.host,
-            port=self.port,
-            username=USERNAME,
-            key_filename=str(self.client_key.private_key),
-            hostkey_verify=True,
-            hostkey_b64=self.host_key_b64,
-            allow_agent=False,
-            look_for_keys=False,
-            timeout=30,
-        )
-        kw.update(overrides)
-        return kw
+        return ncclient_kwargs(self.host, self.port, self.client_key, self.host_key, **overrides)
 
     def connect(self, **overrides: Any) -> Any:
         """An ncclient Manager connected to the agent (a context manager)."""

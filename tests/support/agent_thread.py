@@ -19,7 +19,7 @@ from agent.backends.base import Backend, BackendContext
 from agent.netconf.server import Limits
 from agent.server import AgentConfig, AgentServer
 
-from .agent_process import USERNAME, ClientKey, make_client_key
+from .agent_process import ClientKey, make_client_key, ncclient_kwargs
 from .recording_backend import RecordingBackend
 
 T = TypeVar("T")
@@ -96,19 +96,8 @@ class AgentThread:
         return self.server.port
 
     def ncclient_kwargs(self, **overrides: Any) -> dict[str, Any]:
-        kw: dict[str, Any] = dict(
-            host="127.0.0.1",
-            port=self.server.port,
-            username=USERNAME,
-            key_filename=str(self.client_key.private_key),
-            hostkey_verify=True,
-            hostkey_b64=self.server.host_public_key.split()[1],
-            allow_agent=False,
-            look_for_keys=False,
-            timeout=30,
-        )
-        kw.update(overrides)
-        return kw
+        return ncclient_kwargs(self.server.host, self.server.port, self.client_key,
+                               self.server.host_public_key, **overrides)
 
     def connect(self, **overrides: Any) -> Any:
         from ncclient import manager
