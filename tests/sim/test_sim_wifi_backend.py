@@ -8,43 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from agent.backends.base import BackendContext, BackendError, Notification
-from agent.backends.sim import SimBackend
+from agent.backends.base import BackendError
 from testbed.medium.shared import SharedMedium
 
-from .builders import radio, vif, wifi
+from .builders import BackendHarness, radio, vif, wifi
 
 PSK = "0123456789abcdef" * 4
 
 
-class Node:
+class Node(BackendHarness):
+    state_tree = "ransdn-wifi:wifi-node-state"
+
     def __init__(self, tmp_path: Path, options: dict | None = None, medium=None, node_id="ap1"):
-        ctx = BackendContext(kind="wifi", node_id=node_id, state_dir=tmp_path, options=options or {})
-        self.backend = SimBackend(ctx, medium=medium)
-        self.events: list[Notification] = []
-        self.running: dict = {}
-
-    async def __aenter__(self):
-        await self.backend.start(self.events.append)
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.backend.stop()
-
-    async def commit(self, tree: dict) -> None:
-        await self.backend.apply(self.running, tree)
-        self.running = tree
-
-    async def state(self) -> dict:
-        return (await self.backend.operational_state())["ransdn-wifi:wifi-node-state"]
-
-    async def rpc(self, name: str, **args) -> dict:
-        return await self.backend.rpc(f"ransdn-sim:{name}", {k.replace("_", "-"): v for k, v in args.items()})
-
-    def take(self, name: str) -> list[dict]:
-        got = [e.body for e in self.events if e.name == name]
-        self.events[:] = [e for e in self.events if e.name != name]
-        return got
+        super().__init__("wifi", node_id, tmp_path, options or {}, medium)
 
 
 def radio_state(state: dict, name: str = "phy0") -> dict:

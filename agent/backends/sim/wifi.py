@@ -143,9 +143,8 @@ class WifiNode:
             self._notify(event)
 
     def _check(self, target: dict[str, RadioConfig]) -> None:
-        fault = self._failures.fault_file
-        if fault is not None and fault.exists():
-            reason = fault.read_text(errors="replace").strip() or "hardware fault"
+        reason = self._failures.fault()
+        if reason is not None:
             raise BackendError(f"node {self.node_id} is faulty: {reason}")
         for radio in target.values():
             path = f"/{WIFI}:wifi-node/radio[name='{radio.name}']"
