@@ -31,6 +31,7 @@ from agent.datastore.schema import SchemaLibrary
 from agent.farm.topology import NodePlan, TopologyError
 from agent.server import AgentConfig, AgentServer
 from testbed.medium.model import Medium
+from testbed.medium.propagation import Propagation
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class Farm:
         address: str = "127.0.0.1",
         base_port: int = 0,
         medium: Medium | None = None,
+        propagation: Propagation | None = None,
     ) -> None:
         names = [n.name for n in nodes]
         if len(set(names)) != len(names):
@@ -102,7 +104,9 @@ class Farm:
         self.address = address
         self.base_port = base_port
         #: A medium passed in is the caller's to start and close.
-        self.medium = medium if medium is not None else new_medium()
+        if medium is not None and propagation is not None:
+            raise ValueError("give a medium or the propagation for a new one, not both")
+        self.medium = medium if medium is not None else new_medium(propagation)
         self._owns_medium = medium is None
         self._state_dir_arg = state_dir
         self._tmp: tempfile.TemporaryDirectory[str] | None = None

@@ -10,7 +10,7 @@ import asyncssh
 import pytest
 from ncclient.operations import RPCError
 
-from agent.farm import Farm, NodePlan
+from agent.farm import Farm, NodePlan, read_topology
 
 from .netconf_client import LTE_NS, SIM_NS, WIFI_NS, NetconfClient, text
 
@@ -287,3 +287,22 @@ async def test_co_channel_nodes_of_a_farm_hear_and_contend(tmp_path, client_key)
         # Nobody the far node hears transmits, so it never senses the channel busy with others.
         assert far["survey/rx-time"] == ["0"]
         assert int(far["vif/airtime/measured"][0]) > 0
+
+
+async def test_a_topology_hearing_graph_overrides_distance(tmp_path, client_key):
+    topology = read_topology({
+        "nodes": [{"name": n, "kind": "wifi", "position": p,
+                   "radios": [{"name": "phy0", "band": "2.4ghz", "channel": 1}]}
+                  for n, p in (("x", [0, 0]), ("y", [10, 0]), ("z", [4000, 0]))],
+        "medium": {"hearing": [[["x", "phy0"], ["z", "phy0"]]]},
+    })
+    async with Farm(topology.nodes, propagation=topology.propagation, state_dir=tmp_path / "f",
+                    authorized_keys=tmp_path / "authorized_keys") as city:
+        for name in ("x", "y", "z"):
+            async with session(city, name, client_key) as c:
+                await c.edit_commit(wifi_xml(radio_xml("phy0", vif_xml("wlan0", f"s-{name}"), channel=1)))
+        heard = {}
+        for name in ("x", "y", "z"):
+            async with session(city, name, client_key) as c:
+                heard[name] = text(await c.get(WIFI_STATE), "wifi-node-state/radio/neighbor/ssid", WIFI_NS)
+    assert heard == {"x": ["s-z"], "y": [], "z": ["s-x"]}

@@ -16,6 +16,7 @@ from agent.backends.sim.lte import LteCell
 from agent.backends.sim.options import OptionsError, parse_options
 from agent.backends.sim.wifi import WifiNode
 from testbed.medium.model import Medium
+from testbed.medium.propagation import Propagation
 from testbed.medium.shared import SharedMedium
 
 SIM = "ransdn-sim"
@@ -23,13 +24,13 @@ SIM = "ransdn-sim"
 Rpc = Callable[[JsonTree], Awaitable[JsonTree]]
 
 
-def new_medium() -> SharedMedium:
+def new_medium(propagation: Propagation | None = None) -> SharedMedium:
     """A medium for one standalone node, or for a farm to share.
 
     It must be started (``await medium.start()``) to keep simulated time
     running, and closed with ``await medium.aclose()``.
     """
-    return SharedMedium()
+    return SharedMedium(propagation=propagation)
 
 
 class SimBackend(Backend):
