@@ -271,6 +271,11 @@ class Netconfd:
             self._tmp.cleanup()
             self._tmp = None
 
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of netconfd and sshd (sessions run as sshd's children)."""
+        return [p.pid for p in self._procs if p.returncode is None]
+
     def log_tail(self) -> str:
         """The end of netconfd's and sshd's logs, for failure messages."""
         if self.work_dir is None:
