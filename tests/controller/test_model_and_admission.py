@@ -39,7 +39,7 @@ def test_psk_hash_accepts_either_reading_of_the_yang_leaf():
     psk = derive_psk("password", "IEEE")
     import hashlib
     assert psk_matches(psk, hashlib.sha256(bytes.fromhex(psk)).hexdigest())
-    assert psk_matches(psk, hashlib.sha256(psk.encode()).hexdigest())
+    assert not psk_matches(psk, hashlib.sha256(psk.encode()).hexdigest())  # hash of the hex text is not the leaf
     assert not psk_matches(psk, "0" * 64)
 
 
