@@ -103,9 +103,9 @@ class Farm:
         self.authorized_keys = authorized_keys
         self.address = address
         self.base_port = base_port
-        #: A medium passed in is the caller's to start and close.
         if medium is not None and propagation is not None:
             raise ValueError("give a medium or the propagation for a new one, not both")
+        #: A medium passed in is the caller's to start and close.
         self.medium = medium if medium is not None else new_medium(propagation)
         self._owns_medium = medium is None
         self._state_dir_arg = state_dir
