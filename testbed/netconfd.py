@@ -18,6 +18,10 @@ Known netconfd 2.13 (Debian 12) behaviour a test must allow for:
   ``ransdn-wifi`` must "sum(vif/airtime/guaranteed-share) <= 100" rejects
   a radio whose shares total more than about 20 (e.g. 2 x 11), so
   interop configurations keep the total at or below 20.
+- A request that reaches netconfd in the same read as the client's
+  ``<hello>`` is never answered: send the first RPC only once the hello
+  is out (ncclient's send queue ensures that unless bypassed).
+- It writes its startup file in place on every commit, without fsync.
 
 Usage::
 
@@ -270,6 +274,11 @@ class Netconfd:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of netconfd and sshd (sessions run as sshd's children)."""
+        return [p.pid for p in self._procs if p.returncode is None]
 
     def log_tail(self) -> str:
         """The end of netconfd's and sshd's logs, for failure messages."""

@@ -2,6 +2,9 @@
 
 from agent.farm.cli import main
 from agent.farm.farm import Farm, FarmAgent
-from agent.farm.topology import NodePlan, TopologyError, grid, load_topology
+from agent.farm.topology import NodePlan, Topology, TopologyError, grid, load_topology, read_topology
 
-__all__ = ["Farm", "FarmAgent", "NodePlan", "TopologyError", "grid", "load_topology", "main"]
+__all__ = [
+    "Farm", "FarmAgent", "NodePlan", "Topology", "TopologyError",
+    "grid", "load_topology", "main", "read_topology",
+]

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from agent.farm.farm import Farm
-from agent.farm.topology import TopologyError, grid, load_topology
+from agent.farm.topology import Topology, TopologyError, grid, read_topology
 
 
 def _channels(text: str) -> list[int]:
@@ -54,16 +54,17 @@ async def run(args: argparse.Namespace) -> int:
     if args.topology is not None:
         if args.wifi or args.lte:
             raise TopologyError("give either --topology or --wifi/--lte, not both")
-        plans = load_topology(args.topology)
+        topology = read_topology(args.topology)
     else:
-        plans = grid(
+        topology = Topology(grid(
             args.wifi,
             args.lte,
             channels=args.channels,
             channels_5ghz=args.channels_5ghz,
             radios_per_node=args.radios_per_node,
             spacing=args.spacing,
-        )
+        ))
+    plans = topology.nodes
     if not plans:
         raise TopologyError("no agents to run: give --wifi/--lte or a --topology with nodes")
     if not args.authorized_keys.is_file():
@@ -78,6 +79,7 @@ async def run(args: argparse.Namespace) -> int:
         authorized_keys=args.authorized_keys,
         address=args.address,
         base_port=args.base_port,
+        propagation=topology.propagation,
     ) as farm:
         farm.write_inventory(args.inventory)
         logging.getLogger("ransdn.farm").info(

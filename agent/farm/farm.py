@@ -31,6 +31,7 @@ from agent.datastore.schema import SchemaLibrary
 from agent.farm.topology import NodePlan, TopologyError
 from agent.server import AgentConfig, AgentServer
 from testbed.medium.model import Medium
+from testbed.medium.propagation import Propagation
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ class Farm:
         address: str = "127.0.0.1",
         base_port: int = 0,
         medium: Medium | None = None,
+        propagation: Propagation | None = None,
     ) -> None:
         names = [n.name for n in nodes]
         if len(set(names)) != len(names):
@@ -101,7 +103,11 @@ class Farm:
         self.authorized_keys = authorized_keys
         self.address = address
         self.base_port = base_port
-        self.medium = medium if medium is not None else new_medium()
+        if medium is not None and propagation is not None:
+            raise ValueError("give a medium or the propagation for a new one, not both")
+        #: A medium passed in is the caller's to start and close.
+        self.medium = medium if medium is not None else new_medium(propagation)
+        self._owns_medium = medium is None
         self._state_dir_arg = state_dir
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.state_dir: Path | None = None
@@ -118,6 +124,8 @@ class Farm:
             self.state_dir = self._state_dir_arg
             self.state_dir.mkdir(parents=True, exist_ok=True)
         try:
+            if self._owns_medium:
+                await self.medium.start()
             for index, plan in enumerate(self.nodes):
                 self.agents.append(await self._start_agent(index, plan))
         except BaseException:
@@ -191,6 +199,8 @@ class Farm:
             if isinstance(result, BaseException):
                 log.warning("farm: stopping %s failed: %r", server, result)
         self.agents.clear()
+        if self._owns_medium:
+            await self.medium.aclose()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

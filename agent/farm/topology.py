@@ -14,6 +14,12 @@ A topology file is JSON::
       ]
     }
 
+An optional ``"medium"`` member sets how radios hear each other in the
+shared medium: ``{"range_m": {"2.4ghz": 150, "5ghz": 100}, "hearing":
+[[["ap-1", "phy0"], ["ap-2", "phy0"]], ...]}`` (``hearing``, when given,
+is the complete list of radio pairs that hear each other; otherwise radios
+of a band within its range do).  Other top-level members are ignored.
+
 ``name`` (unique, 1..64 of ``[A-Za-z0-9._-]``) and ``kind`` are required.
 ``position`` (metres) defaults to the origin, ``port`` to an ephemeral
 one.  ``radios`` and ``cell`` are the sim backend's options of the same
@@ -32,7 +38,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from agent.backends.base import JsonTree
-from agent.backends.sim.options import OptionsError, parse_options
+from agent.backends.sim.options import BAND_CHANNELS, OptionsError, parse_options
+from testbed.medium.propagation import HearingError, Propagation
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -55,8 +62,20 @@ class NodePlan:
         return {**self.options, "position": list(self.position)}
 
 
+@dataclass(frozen=True)
+class Topology:
+    nodes: list[NodePlan]
+    #: How radios hear each other; None for the medium's defaults.
+    propagation: Propagation | None = None
+
+
 def load_topology(source: Path | JsonTree) -> list[NodePlan]:
     """Node plans from a topology file or an already parsed document."""
+    return read_topology(source).nodes
+
+
+def read_topology(source: Path | JsonTree) -> Topology:
+    """Nodes and medium settings from a topology file or parsed document."""
     if isinstance(source, Path):
         try:
             doc = json.loads(source.read_text())
@@ -68,7 +87,46 @@ def load_topology(source: Path | JsonTree) -> list[NodePlan]:
         raise TopologyError('a topology is an object with a "nodes" list')
     plans = [_node(i, n) for i, n in enumerate(doc["nodes"])]
     _check_unique(plans)
-    return plans
+    return Topology(plans, _propagation(doc.get("medium"), plans))
+
+
+def _propagation(raw: Any, plans: list[NodePlan]) -> Propagation | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"range_m", "hearing"}:
+        raise TopologyError('medium must be an object with "range_m" and/or "hearing"')
+    ranges = raw.get("range_m", {})
+    if not isinstance(ranges, dict) or any(
+        b not in BAND_CHANNELS or isinstance(m, bool) or not isinstance(m, (int, float)) or m <= 0
+        for b, m in ranges.items()
+    ):
+        raise TopologyError("medium.range_m maps bands to positive distances in metres")
+    kwargs: dict[str, Any] = {"range_m": {b: float(m) for b, m in ranges.items()}} if ranges else {}
+    hearing = raw.get("hearing")
+    if hearing is None:
+        return Propagation(**kwargs)
+    radios = {
+        (p.name, r.name)
+        for p in plans
+        if p.kind == "wifi"
+        for r in parse_options(p.name, p.backend_options()).radios
+    }
+    pairs = []
+    for i, pair in enumerate(hearing if isinstance(hearing, list) else [None]):
+        try:
+            a, b = (tuple(end) for end in pair)
+            if len(a) != 2 or len(b) != 2:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise TopologyError(f"medium.hearing[{i}] must be [[node, radio], [node, radio]]") from None
+        for end in (a, b):
+            if end not in radios:
+                raise TopologyError(f"medium.hearing[{i}] names no radio of the topology: {list(end)}")
+        pairs.append((a, b))
+    try:
+        return Propagation.with_graph(pairs, **kwargs)
+    except HearingError as exc:
+        raise TopologyError(f"medium.hearing: {exc}") from exc
 
 
 def grid(

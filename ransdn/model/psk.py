@@ -23,12 +23,6 @@ def psk_sha256(psk_hex: str) -> str:
 def psk_matches(psk_hex: str, reported_sha256: str) -> bool:
     """Whether a node's ``psk-sha256`` state leaf reports ``psk_hex``.
 
-    The YANG leaf says "SHA-256 of the PSK in lower-case hex"; that reads
-    both as a hash of the key's octets and as a hash of its hex text, so
-    both are accepted rather than repairing a key that is right.
+    The leaf is a SHA-256 over the key's 32 octets (ransdn-wifi).
     """
-    reported = reported_sha256.lower()
-    return reported in (
-        psk_sha256(psk_hex),
-        hashlib.sha256(psk_hex.lower().encode()).hexdigest(),
-    )
+    return reported_sha256.lower() == psk_sha256(psk_hex)

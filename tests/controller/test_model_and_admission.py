@@ -35,11 +35,11 @@ def test_passphrase_is_never_stored_only_the_psk():
     assert slice_from_stored(s.spec()).wifi == s.wifi
 
 
-def test_psk_hash_accepts_either_reading_of_the_yang_leaf():
+def test_psk_hash_is_over_the_key_octets():
     psk = derive_psk("password", "IEEE")
     import hashlib
     assert psk_matches(psk, hashlib.sha256(bytes.fromhex(psk)).hexdigest())
-    assert psk_matches(psk, hashlib.sha256(psk.encode()).hexdigest())
+    assert not psk_matches(psk, hashlib.sha256(psk.encode()).hexdigest())  # hash of the hex text is not the leaf
     assert not psk_matches(psk, "0" * 64)
 
 

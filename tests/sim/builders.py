@@ -41,3 +41,51 @@ def lte(*slices: dict, enabled: bool = True, **cell) -> dict:
     if slices:
         tree["slice"] = list(slices)
     return {"ransdn-lte:lte-cell": tree}
+
+
+class BackendHarness:
+    """A started SimBackend, the running config it was given, and what it notified."""
+
+    state_tree = ""  # the operational-state container of the node kind
+
+    def __init__(self, kind: str, node_id: str, tmp_path, options: dict, medium=None) -> None:
+        import asyncio
+
+        from agent.backends.base import BackendContext
+        from agent.backends.sim import SimBackend
+
+        ctx = BackendContext(kind=kind, node_id=node_id, state_dir=tmp_path, options=options)
+        self.backend = SimBackend(ctx, medium=medium)
+        self.events: list = []
+        self.changed = asyncio.Event()
+        self.running: dict = {}
+
+    def _notify(self, event) -> None:
+        self.events.append(event)
+        self.changed.set()
+
+    async def __aenter__(self):
+        await self.backend.start(self._notify)
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.backend.stop()
+
+    async def commit(self, tree: dict) -> None:
+        await self.backend.apply(self.running, tree)
+        self.running = tree
+
+    async def state(self) -> dict:
+        return (await self.backend.operational_state())[self.state_tree]
+
+    async def rpc(self, name: str, **args) -> dict:
+        """Call a ransdn-sim RPC; ``mac_address=`` becomes ``mac-address``."""
+        return await self.backend.rpc(
+            f"ransdn-sim:{name}", {k.replace("_", "-"): v for k, v in args.items()}
+        )
+
+    def take(self, name: str) -> list[dict]:
+        """Bodies of the notifications called ``name``, removed from ``events``."""
+        got = [e.body for e in self.events if e.name == name]
+        self.events[:] = [e for e in self.events if e.name != name]
+        return got

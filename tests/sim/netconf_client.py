@@ -60,7 +60,7 @@ class NetconfClient:
 
     async def rpc(self, xml: str) -> etree._Element:
         reply = await self.call(self.m.dispatch, to_ele(xml))
-        return reply.data_ele if reply.data_ele is not None else etree.fromstring(reply.xml.encode())
+        return etree.fromstring(reply.xml.encode())
 
     async def subscribe(self) -> None:
         await self.call(self.m.create_subscription)

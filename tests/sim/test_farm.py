@@ -37,6 +37,7 @@ async def start_farm(tmp_path: Path, *args: str) -> tuple[asyncio.subprocess.Pro
         FARM, *args, "--state-dir", str(tmp_path / "state"),
         "--authorized-keys", str(tmp_path / "authorized_keys"), "--inventory", str(inventory),
         stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
     )
     for _ in range(600):
         if inventory.exists() or proc.returncode is not None:
@@ -89,7 +90,8 @@ async def test_farm_runs_agents_whose_fingerprints_openssh_confirms(tmp_path):
 async def test_farm_keeps_host_keys_across_restarts(tmp_path):
     proc, first = await start_farm(tmp_path, "--wifi", "1", "--lte", "1")
     proc.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(proc.wait(), 30) == 0
+    rc = await asyncio.wait_for(proc.wait(), 30)
+    assert rc == 0, (await proc.stderr.read()).decode()[-3000:]
     (tmp_path / "inventory.json").unlink()
     proc, second = await start_farm(tmp_path, "--wifi", "1", "--lte", "1")
     proc.send_signal(signal.SIGTERM)

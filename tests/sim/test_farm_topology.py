@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agent.farm import TopologyError, grid, load_topology
+from agent.farm import TopologyError, grid, load_topology, read_topology
 
 
 def test_grid_spreads_channels_and_positions():
@@ -63,3 +63,29 @@ def test_unreadable_topology_file(tmp_path):
     path.write_text("{nodes: ")
     with pytest.raises(TopologyError, match="bad.json"):
         load_topology(path)
+
+
+def test_medium_section_sets_ranges_and_hearing():
+    doc = {"nodes": [{"name": "a", "kind": "wifi"}, {"name": "b", "kind": "wifi", "position": [500, 0]}],
+           "medium": {"range_m": {"2.4ghz": 30}, "hearing": [[["a", "phy0"], ["b", "phy0"]]]},
+           "city": {"ignored": True}}
+    topo = read_topology(doc)
+    assert topo.propagation.range_of("2.4ghz") == 30.0
+    assert topo.propagation.hearing == {frozenset({("a", "phy0"), ("b", "phy0")})}
+    assert read_topology({"nodes": []}).propagation is None
+
+
+@pytest.mark.parametrize(
+    ("medium", "message"),
+    [
+        ({"range_m": {"2.4ghz": -1}}, "medium.range_m maps bands to positive distances"),
+        ({"hearing": [[["a", "phy0"], ["a", "phy9"]]]}, "medium.hearing[0] names no radio of the topology"),
+        ({"hearing": [["a", "b"]]}, "medium.hearing[0] must be [[node, radio], [node, radio]]"),
+        ({"hearing": [[["a", "phy0"], ["a", "phy0"]]]}, "cannot hear itself"),
+        ({"loss": 3}, 'medium must be an object with "range_m" and/or "hearing"'),
+    ],
+)
+def test_bad_medium_sections_are_refused(medium, message):
+    with pytest.raises(TopologyError) as err:
+        read_topology({"nodes": [{"name": "a", "kind": "wifi"}], "medium": medium})
+    assert message in str(err.value)

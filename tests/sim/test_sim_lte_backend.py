@@ -7,43 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from agent.backends.base import BackendContext, BackendError, Notification
-from agent.backends.sim import SimBackend
+from agent.backends.base import BackendError
 
-from .builders import lte, lte_slice
+from .builders import BackendHarness, lte, lte_slice
 
 
-class Cell:
+class Cell(BackendHarness):
+    state_tree = "ransdn-lte:lte-cell-state"
+
     def __init__(self, tmp_path: Path, options: dict | None = None):
         opts = {"cell": {"s1_setup_delay": 0.01}}
         for key, value in (options or {}).items():
             opts[key] = {**opts.get(key, {}), **value} if isinstance(value, dict) else value
-        ctx = BackendContext(kind="lte", node_id="cell1", state_dir=tmp_path, options=opts)
-        self.backend = SimBackend(ctx)
-        self.events: list[Notification] = []
-        self.changed = asyncio.Event()
-        self.running: dict = {}
-
-    def _notify(self, event: Notification) -> None:
-        self.events.append(event)
-        self.changed.set()
-
-    async def __aenter__(self):
-        await self.backend.start(self._notify)
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.backend.stop()
-
-    async def commit(self, tree: dict) -> None:
-        await self.backend.apply(self.running, tree)
-        self.running = tree
-
-    async def state(self) -> dict:
-        return (await self.backend.operational_state())["ransdn-lte:lte-cell-state"]
-
-    async def rpc(self, name: str, **args) -> dict:
-        return await self.backend.rpc(f"ransdn-sim:{name}", args)
+        super().__init__("lte", "cell1", tmp_path, opts)
 
     async def attach(self, imsi: str, mcc: str | None = None, mnc: str | None = None) -> dict:
         args = {"imsi": imsi}

@@ -10,7 +10,7 @@ import asyncssh
 import pytest
 from ncclient.operations import RPCError
 
-from agent.farm import Farm, NodePlan
+from agent.farm import Farm, NodePlan, read_topology
 
 from .netconf_client import LTE_NS, SIM_NS, WIFI_NS, NetconfClient, text
 
@@ -149,7 +149,8 @@ async def test_radio_refuses_more_vifs_than_it_carries(farm, client_key):
 
 
 def cell_xml(*slices: str, enabled: bool = True) -> str:
-    return (f'<config><lte-cell xmlns="{LTE_NS}"><cell><pci>7</pci><enabled>{str(enabled).lower()}</enabled></cell>'
+    return (f'<config xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0">'
+            f'<lte-cell xmlns="{LTE_NS}" nc:operation="replace"><cell><pci>7</pci><enabled>{str(enabled).lower()}</enabled></cell>'
             f'{"".join(slices)}</lte-cell></config>')
 
 
@@ -243,3 +244,65 @@ async def test_wifi_rpc_on_a_cell_is_not_supported(farm, client_key):
         with pytest.raises(RPCError) as err:
             await c.rpc(attach_xml("city", "02:aa:00:00:00:01"))
         assert err.value.tag == "operation-not-supported"
+
+
+async def test_co_channel_nodes_of_a_farm_hear_and_contend(tmp_path, client_key):
+    radio = lambda ch: {"radios": [{"name": "phy0", "band": "2.4ghz", "channel": ch}]}  # noqa: E731
+    plans = [
+        NodePlan("near-a", "wifi", position=(0, 0), options=radio(6)),
+        NodePlan("near-b", "wifi", position=(20, 0), options=radio(6)),
+        NodePlan("far", "wifi", position=(5000, 0), options=radio(6)),
+    ]
+    async with Farm(plans, state_dir=tmp_path / "city", authorized_keys=tmp_path / "authorized_keys") as city:
+        bssids = {}
+        for i, name in enumerate(("near-a", "near-b", "far")):
+            async with session(city, name, client_key) as c:
+                await c.edit_commit(wifi_xml(radio_xml("phy0", vif_xml("wlan0", f"ssid-{name}", share="10"))))
+                await c.rpc(attach_xml(f"ssid-{name}", f"02:bb:00:00:00:0{i}"))
+                await c.rpc(f'<set-traffic xmlns="{SIM_NS}"><radio>phy0</radio><vif>wlan0</vif>'
+                            "<pattern>saturating</pattern></set-traffic>")
+                state = await c.get(WIFI_STATE)
+                bssids[name] = text(state, "wifi-node-state/radio/vif/bssid", WIFI_NS)[0]
+
+        async def radio_state(name: str) -> dict[str, list[str]]:
+            async with session(city, name, client_key) as c:
+                state = await c.get(WIFI_STATE)
+            return {p: text(state, f"wifi-node-state/radio/{p}", WIFI_NS) for p in (
+                "neighbor/bssid", "neighbor/ssid", "neighbor/channel", "survey/rx-time", "survey/tx-time",
+                "vif/counters/tx-bytes", "vif/airtime/measured")}
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while True:
+            a, b, far = [await radio_state(n) for n in ("near-a", "near-b", "far")]
+            moving = all(int(s["vif/counters/tx-bytes"][0]) > 0 for s in (a, b, far))
+            if moving and int(a["survey/rx-time"][0]) > 0 and int(b["survey/rx-time"][0]) > 0:
+                break
+            assert loop.time() < deadline, (a, b, far)
+            await asyncio.sleep(0.2)
+        assert a["neighbor/bssid"] == [bssids["near-b"]] and a["neighbor/ssid"] == ["ssid-near-b"]
+        assert a["neighbor/channel"] == ["6"]
+        assert b["neighbor/bssid"] == [bssids["near-a"]]
+        assert far["neighbor/bssid"] == []
+        # Nobody the far node hears transmits, so it never senses the channel busy with others.
+        assert far["survey/rx-time"] == ["0"]
+        assert int(far["vif/airtime/measured"][0]) > 0
+
+
+async def test_a_topology_hearing_graph_overrides_distance(tmp_path, client_key):
+    topology = read_topology({
+        "nodes": [{"name": n, "kind": "wifi", "position": p,
+                   "radios": [{"name": "phy0", "band": "2.4ghz", "channel": 1}]}
+                  for n, p in (("x", [0, 0]), ("y", [10, 0]), ("z", [4000, 0]))],
+        "medium": {"hearing": [[["x", "phy0"], ["z", "phy0"]]]},
+    })
+    async with Farm(topology.nodes, propagation=topology.propagation, state_dir=tmp_path / "f",
+                    authorized_keys=tmp_path / "authorized_keys") as city:
+        for name in ("x", "y", "z"):
+            async with session(city, name, client_key) as c:
+                await c.edit_commit(wifi_xml(radio_xml("phy0", vif_xml("wlan0", f"s-{name}"), channel=1)))
+        heard = {}
+        for name in ("x", "y", "z"):
+            async with session(city, name, client_key) as c:
+                heard[name] = text(await c.get(WIFI_STATE), "wifi-node-state/radio/neighbor/ssid", WIFI_NS)
+    assert heard == {"x": ["s-z"], "y": [], "z": ["s-x"]}

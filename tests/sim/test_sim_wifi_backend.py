@@ -8,43 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from agent.backends.base import BackendContext, BackendError, Notification
-from agent.backends.sim import SimBackend
-from agent.backends.sim.quiet_medium import QuietMedium
+from agent.backends.base import BackendError
+from testbed.medium.shared import SharedMedium
 
-from .builders import radio, vif, wifi
+from .builders import BackendHarness, radio, vif, wifi
 
 PSK = "0123456789abcdef" * 4
 
 
-class Node:
+class Node(BackendHarness):
+    state_tree = "ransdn-wifi:wifi-node-state"
+
     def __init__(self, tmp_path: Path, options: dict | None = None, medium=None, node_id="ap1"):
-        ctx = BackendContext(kind="wifi", node_id=node_id, state_dir=tmp_path, options=options or {})
-        self.backend = SimBackend(ctx, medium=medium)
-        self.events: list[Notification] = []
-        self.running: dict = {}
-
-    async def __aenter__(self):
-        await self.backend.start(self.events.append)
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.backend.stop()
-
-    async def commit(self, tree: dict) -> None:
-        await self.backend.apply(self.running, tree)
-        self.running = tree
-
-    async def state(self) -> dict:
-        return (await self.backend.operational_state())["ransdn-wifi:wifi-node-state"]
-
-    async def rpc(self, name: str, **args) -> dict:
-        return await self.backend.rpc(f"ransdn-sim:{name}", {k.replace("_", "-"): v for k, v in args.items()})
-
-    def take(self, name: str) -> list[dict]:
-        got = [e.body for e in self.events if e.name == name]
-        self.events[:] = [e for e in self.events if e.name != name]
-        return got
+        super().__init__("wifi", node_id, tmp_path, options or {}, medium)
 
 
 def radio_state(state: dict, name: str = "phy0") -> dict:
@@ -60,7 +36,8 @@ async def test_default_hardware_is_two_radios_without_vifs(tmp_path, assert_vali
     assert bands == {"phy0": ("2.4ghz", 6, 2437), "phy1": ("5ghz", 36, 5180)}
     assert all("vif" not in r for r in state["radio"])
     caps = radio_state(state)["capabilities"]
-    assert caps == {"airtime-scheduler": True, "tx-status": False, "max-vifs": 8}
+    # The shared medium models drivers that report TX status.
+    assert caps == {"airtime-scheduler": True, "tx-status": True, "max-vifs": 8}
 
 
 async def test_vifs_exist_only_when_configured(tmp_path, assert_valid_state):
@@ -226,7 +203,7 @@ async def test_fault_file_fails_every_change_while_it_exists(tmp_path):
         await node.commit({})
 
 
-class FlakyMedium(QuietMedium):
+class FlakyMedium(SharedMedium):
     """Refuses vif changes on one radio, to prove apply rolls back."""
 
     async def set_vifs(self, node_id, radio, vifs):
@@ -254,10 +231,35 @@ async def test_a_medium_failure_midway_rolls_everything_back(tmp_path):
 
 
 async def test_nodes_sharing_a_medium_stay_apart(tmp_path):
-    medium = QuietMedium()
+    medium = SharedMedium()
     async with Node(tmp_path, medium=medium, node_id="ap1") as a, \
             Node(tmp_path, medium=medium, node_id="ap2") as b:
         await a.commit(wifi(radio("phy0", vif("wlan0", "city"))))
         assert "vif" not in radio_state(await b.state())
         assert radio_state(await a.state())["mac-address"] != radio_state(await b.state())["mac-address"]
-    assert await medium.snapshot("ap1") == {}
+    with pytest.raises(KeyError):
+        await medium.snapshot("ap1")
+
+
+async def test_tx_status_capability_follows_the_medium(tmp_path):
+    async with Node(tmp_path, medium=SharedMedium(tx_status=False)) as node:
+        assert radio_state(await node.state())["capabilities"]["tx-status"] is False
+
+
+async def test_traffic_moves_the_counters(tmp_path, assert_valid_state):
+    medium = SharedMedium()
+    async with Node(tmp_path, medium=medium) as node:
+        await node.commit(wifi(radio("phy0", vif("wlan0", "city", share="30"), vif("wlan1", "guest", share="20"))))
+        await node.rpc("station-attach", radio="phy0", ssid="city", mac_address="02:00:00:00:00:01")
+        await node.rpc("set-traffic", radio="phy0", vif="wlan0", pattern="saturating")
+        medium.run_for(1.0)
+        state = await node.state()
+        assert_valid_state({"ransdn-wifi:wifi-node-state": state})
+    phy0 = radio_state(state)
+    wlan0, wlan1 = phy0["vif"]
+    assert int(wlan0["counters"]["tx-bytes"]) > 0 and int(wlan0["airtime"]["measured"]) > 0
+    assert wlan1["counters"]["tx-bytes"] == "0"
+    assert int(phy0["survey"]["busy-time"]) > 0 and int(phy0["survey"]["channel-time"]) > 0
+    (sta,) = phy0["station"]
+    assert 0 < int(sta["tx-bytes"]) <= int(wlan0["counters"]["tx-bytes"])
+    assert sta["frame-airtime-estimate"] > 0

@@ -75,7 +75,7 @@ class RecordingBackend(Backend):
                                              "oper-status": "up" if vif.get("enabled", True) else "down"}
                     psk = vif.get("security", {}).get("psk")
                     if psk:
-                        entry["psk-sha256"] = hashlib.sha256(psk.encode()).hexdigest()
+                        entry["psk-sha256"] = hashlib.sha256(bytes.fromhex(psk)).hexdigest()
                     vifs.append(entry)
                 radios.append({"name": radio["name"], "band": radio["band"], "channel": radio["channel"], "vif": vifs})
             return {"ransdn-wifi:wifi-node-state": {"node-id": self.context.node_id, "radio": radios}}

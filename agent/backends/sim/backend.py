@@ -16,17 +16,21 @@ from agent.backends.sim.lte import LteCell
 from agent.backends.sim.options import OptionsError, parse_options
 from agent.backends.sim.wifi import WifiNode
 from testbed.medium.model import Medium
+from testbed.medium.propagation import Propagation
+from testbed.medium.shared import SharedMedium
 
 SIM = "ransdn-sim"
 
 Rpc = Callable[[JsonTree], Awaitable[JsonTree]]
 
 
-def new_medium() -> Medium:
-    """A medium for one standalone node, or for a farm to share."""
-    from agent.backends.sim.quiet_medium import QuietMedium
+def new_medium(propagation: Propagation | None = None) -> SharedMedium:
+    """A medium for one standalone node, or for a farm to share.
 
-    return QuietMedium()
+    It must be started (``await medium.start()``) to keep simulated time
+    running, and closed with ``await medium.aclose()``.
+    """
+    return SharedMedium(propagation=propagation)
 
 
 class SimBackend(Backend):
@@ -39,17 +43,17 @@ class SimBackend(Backend):
         except OptionsError as exc:
             raise ValueError(f"sim backend options: {exc}") from exc
         self._shared_medium = medium
+        self._private_medium: SharedMedium | None = None
         self._node: WifiNode | LteCell | None = None
         self._rpcs: dict[str, Rpc] = {}
 
     async def start(self, notify: NotifySink) -> None:
         if self.context.kind == "wifi":
-            node = WifiNode(
-                self.context.node_id,
-                self.options,
-                self._shared_medium or new_medium(),
-                notify,
-            )
+            medium = self._shared_medium
+            if medium is None:
+                medium = self._private_medium = new_medium()
+                await self._private_medium.start()
+            node = WifiNode(self.context.node_id, self.options, medium, notify)
             self._rpcs = {
                 "station-attach": node.station_attach,
                 "station-detach": node.station_detach,
@@ -62,7 +66,11 @@ class SimBackend(Backend):
                 "ue-detach": node.ue_detach,
                 "set-mme-reachable": node.set_mme_reachable,
             }
-        await node.start()
+        try:
+            await node.start()
+        except BaseException:
+            await self._close_private_medium()
+            raise
         self._node = node
 
     async def apply(self, old: JsonTree, new: JsonTree) -> None:
@@ -89,6 +97,12 @@ class SimBackend(Backend):
         if self._node is not None:
             await self._node.stop()
             self._node = None
+        await self._close_private_medium()
+
+    async def _close_private_medium(self) -> None:
+        medium, self._private_medium = self._private_medium, None
+        if medium is not None:
+            await medium.aclose()
 
     def _running(self) -> WifiNode | LteCell:
         if self._node is None:

@@ -119,9 +119,8 @@ class LteCell:
             self._notify(event)
 
     def _check(self, target: LteConfig) -> None:
-        fault = self._failures.fault_file
-        if fault is not None and fault.exists():
-            reason = fault.read_text(errors="replace").strip() or "hardware fault"
+        reason = self._failures.fault()
+        if reason is not None:
             raise BackendError(f"cell {self.node_id} is faulty: {reason}")
         earfcn = target.cell.earfcn_dl
         if earfcn is not None and not self._hw.supports_earfcn(earfcn):

@@ -106,6 +106,12 @@ class FailureTriggers:
     plmns: frozenset[str] = frozenset()
     fault_file: Path | None = None
 
+    def fault(self) -> str | None:
+        """Why the node is faulty now (the fault file's text), or None."""
+        if self.fault_file is None or not self.fault_file.exists():
+            return None
+        return self.fault_file.read_text(errors="replace").strip() or "hardware fault"
+
 
 @dataclass(frozen=True)
 class SimOptions:

@@ -78,6 +78,7 @@ class WifiNode:
     ) -> None:
         self.node_id = node_id
         self._hardware = {r.name: r for r in options.radios}
+        self._mac_octets = {r.name: [int(p, 16) for p in r.mac.split(":")] for r in options.radios}
         self._failures = options.failures
         self._medium = medium
         self._notify = notify
@@ -142,9 +143,8 @@ class WifiNode:
             self._notify(event)
 
     def _check(self, target: dict[str, RadioConfig]) -> None:
-        fault = self._failures.fault_file
-        if fault is not None and fault.exists():
-            reason = fault.read_text(errors="replace").strip() or "hardware fault"
+        reason = self._failures.fault()
+        if reason is not None:
             raise BackendError(f"node {self.node_id} is faulty: {reason}")
         for radio in target.values():
             path = f"/{WIFI}:wifi-node/radio[name='{radio.name}']"
@@ -190,7 +190,7 @@ class WifiNode:
         return slots
 
     def bssid(self, radio: str, slot: int) -> str:
-        octets = [int(p, 16) for p in self._hardware[radio].mac.split(":")]
+        octets = list(self._mac_octets[radio])
         octets[5] = (octets[5] + slot) & 0xFF
         return ":".join(f"{o:02x}" for o in octets)
 
@@ -322,11 +322,14 @@ class WifiNode:
             await self._medium.detach_station(self.node_id, previous.radio, mac)
             del self._stations[mac]
             self._notify(_station_event("station-disassociated", previous))
-        await self._medium.attach_station(
-            self.node_id,
-            radio_name,
-            StationSpec(mac, vif.name, station.tx_bitrate_kbps, station.signal_dbm),
-        )
+        try:
+            await self._medium.attach_station(
+                self.node_id,
+                radio_name,
+                StationSpec(mac, vif.name, station.tx_bitrate_kbps, station.signal_dbm),
+            )
+        except ValueError as exc:
+            raise BackendError(str(exc), error_tag="invalid-value") from exc
         self._stations[mac] = station
         self._notify(_station_event("station-associated", station))
         return {"vif": vif.name}
@@ -352,23 +355,26 @@ class WifiNode:
         pattern = args["pattern"]
         if pattern in ("constant", "poisson") and "rate" not in args:
             raise BackendError(f"pattern {pattern} needs a rate", error_tag="missing-element")
-        await self._medium.set_traffic(
-            self.node_id,
-            radio_name,
-            vif_name,
-            TrafficSpec(
-                pattern=pattern,
-                rate_kbps=enc.to_int(args.get("rate"), 0),
-                on_ms=enc.to_int(args.get("on-time"), 1000),
-                off_ms=enc.to_int(args.get("off-time"), 1000),
-            ),
+        traffic = TrafficSpec(
+            pattern=pattern,
+            rate_kbps=enc.to_int(args.get("rate"), 0),
+            on_ms=enc.to_int(args.get("on-time"), 1000),
+            off_ms=enc.to_int(args.get("off-time"), 1000),
         )
+        try:
+            await self._medium.set_traffic(self.node_id, radio_name, vif_name, traffic)
+        except ValueError as exc:
+            # The medium refuses demand it cannot model; say why.
+            raise BackendError(str(exc), error_tag="invalid-value") from exc
         return {}
 
     # Operational state
 
     async def operational_state(self) -> JsonTree:
-        snapshots = await self._medium.snapshot(self.node_id)
+        try:
+            snapshots = await self._medium.snapshot(self.node_id)
+        except KeyError:
+            snapshots = {}  # a node without radios
         now = self._clock()
         radios = [
             self._radio_state(hw, snapshots.get(hw.name), now) for hw in self._hardware.values()
@@ -389,7 +395,7 @@ class WifiNode:
             "frequency": frequency_mhz(target.band, target.channel),
             "capabilities": {
                 "airtime-scheduler": True,
-                "tx-status": any(c.source == "tx-status" for c in vif_counters.values()),
+                "tx-status": self._tx_status(vif_counters),
                 "max-vifs": hw.max_vifs,
             },
             "scheduler": {
@@ -427,6 +433,14 @@ class WifiNode:
                 for n in snap.neighbours
             ]
         return state
+
+    def _tx_status(self, counters: dict[str, VifCounters]) -> bool:
+        # The shared medium says whether its radios report TX status; a
+        # medium that does not say is judged by where its airtime comes from.
+        declared = getattr(self._medium, "tx_status", None)
+        if isinstance(declared, bool):
+            return declared
+        return any(c.source == "tx-status" for c in counters.values())
 
     def _vif_state(self, radio: str, vif: VifConfig, c: VifCounters, stations: int) -> JsonTree:
         airtime: JsonTree = {"guaranteed-share": enc.decimal64(vif.guaranteed_share, 2, 0, 100)}

@@ -1,0 +1,324 @@
+"""Simulated cities: where the APs are, which tenants they carry, what
+traffic each tenant offers.
+
+A :class:`City` is the in-process form; :meth:`City.to_document` gives the
+agent farm's topology file (``{"nodes": [...]}``, see
+:mod:`agent.farm.topology`) with the rest of the city under a ``"city"``
+member the farm ignores::
+
+    {"nodes": [{"name": "ap1", "kind": "wifi", "position": [0, 0],
+                "radios": [{"name": "phy0", "band": "5ghz", "channel": 36,
+                            "mac": "02:00:00:00:01:00"}]}, ...],
+     "city": {"name": "seed",
+              "range_m": {"5ghz": 100.0},
+              "hearing": [[["ap1", "phy0"], ["ap2", "phy0"]]],   # or null
+              "tenants": [{"name": "A", "share": 30.0, "ssid": "tenant-A"}],
+              "vifs": [{"node": "ap1", "radio": "phy0", "tenant": "A",
+                        "vif": "wlan-A",
+                        "traffic": {"pattern": "saturating"},
+                        "stations": [{"mac": "06:..", "tx_bitrate_kbps": 54000}]}]}}
+
+Generators: :func:`seed_city` (the 2-AP 30/70 case), :func:`random_city`
+(APs on a random geometric graph, tenants with shares and mixed demand;
+scenarios (b) and (c)).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from testbed.medium.model import TrafficSpec
+from testbed.medium.propagation import DEFAULT_RANGE_M
+
+RadioKey = tuple[str, str]
+
+
+class CityError(ValueError):
+    """A city description that cannot be built; the message says where."""
+
+
+@dataclass(frozen=True)
+class CityRadio:
+    node: str
+    radio: str
+    band: str
+    channel: int
+    position: tuple[float, float]
+    mac: str
+
+    @property
+    def key(self) -> RadioKey:
+        return (self.node, self.radio)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    name: str
+    #: Guaranteed airtime share on every radio it is on, percent.
+    share: float
+    ssid: str
+
+
+@dataclass(frozen=True)
+class CityStation:
+    mac: str
+    tx_bitrate_kbps: int = 54_000
+
+
+@dataclass(frozen=True)
+class CityVif:
+    node: str
+    radio: str
+    tenant: str
+    vif: str
+    traffic: TrafficSpec = field(default_factory=TrafficSpec)
+    stations: tuple[CityStation, ...] = ()
+
+    @property
+    def radio_key(self) -> RadioKey:
+        return (self.node, self.radio)
+
+
+@dataclass(frozen=True)
+class City:
+    name: str
+    radios: tuple[CityRadio, ...]
+    tenants: tuple[Tenant, ...]
+    vifs: tuple[CityVif, ...]
+    #: The complete hearing graph, or None to derive it from positions.
+    hearing: tuple[tuple[RadioKey, RadioKey], ...] | None = None
+    range_m: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RANGE_M))
+
+    def __post_init__(self) -> None:
+        keys = [r.key for r in self.radios]
+        if len(set(keys)) != len(keys):
+            raise CityError("a radio is listed twice")
+        tenants = {t.name: t for t in self.tenants}
+        if len(tenants) != len(self.tenants):
+            raise CityError("a tenant is listed twice")
+        known = set(keys)
+        load: dict[RadioKey, float] = {}
+        seen: set[tuple[str, str, str]] = set()
+        for v in self.vifs:
+            if v.radio_key not in known:
+                raise CityError(f"vif {v.vif} is on unknown radio {v.node}/{v.radio}")
+            if v.tenant not in tenants:
+                raise CityError(f"vif {v.node}/{v.radio}/{v.vif} belongs to unknown tenant {v.tenant}")
+            if (v.node, v.radio, v.vif) in seen:
+                raise CityError(f"vif {v.node}/{v.radio}/{v.vif} is listed twice")
+            seen.add((v.node, v.radio, v.vif))
+            load[v.radio_key] = load.get(v.radio_key, 0.0) + tenants[v.tenant].share
+        for key, total in load.items():
+            if total > 100.0 + 1e-9:
+                raise CityError(f"the shares on radio {key[0]}/{key[1]} add up to {total:g} > 100")
+        for pair in self.hearing or ():
+            for key in pair:
+                if tuple(key) not in known:
+                    raise CityError(f"the hearing graph names unknown radio {key[0]}/{key[1]}")
+
+    def tenant(self, name: str) -> Tenant:
+        return next(t for t in self.tenants if t.name == name)
+
+    def vifs_on(self, key: RadioKey) -> list[CityVif]:
+        return [v for v in self.vifs if v.radio_key == key]
+
+    def to_document(self) -> dict[str, Any]:
+        nodes: dict[str, dict[str, Any]] = {}
+        for r in self.radios:
+            node = nodes.setdefault(
+                r.node, {"name": r.node, "kind": "wifi", "position": list(r.position), "radios": []}
+            )
+            node["radios"].append(
+                {"name": r.radio, "band": r.band, "channel": r.channel, "mac": r.mac, "position": list(r.position)}
+            )
+        return {
+            "nodes": list(nodes.values()),
+            "city": {
+                "name": self.name,
+                "range_m": dict(self.range_m),
+                "hearing": None if self.hearing is None else [[list(a), list(b)] for a, b in self.hearing],
+                "tenants": [asdict(t) for t in self.tenants],
+                "vifs": [
+                    {
+                        "node": v.node,
+                        "radio": v.radio,
+                        "tenant": v.tenant,
+                        "vif": v.vif,
+                        "traffic": asdict(v.traffic),
+                        "stations": [asdict(s) for s in v.stations],
+                    }
+                    for v in self.vifs
+                ],
+            },
+        }
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_document(), indent=1) + "\n")
+
+    @classmethod
+    def from_document(cls, doc: Any) -> "City":
+        try:
+            spec = doc["city"]
+            radios = tuple(
+                CityRadio(
+                    node=n["name"],
+                    radio=r["name"],
+                    band=r["band"],
+                    channel=int(r["channel"]),
+                    position=tuple(r.get("position", n.get("position", [0.0, 0.0]))),
+                    mac=r["mac"],
+                )
+                for n in doc["nodes"]
+                if n.get("kind", "wifi") == "wifi"
+                for r in n["radios"]
+            )
+            hearing = spec.get("hearing")
+            return cls(
+                name=spec["name"],
+                radios=radios,
+                tenants=tuple(Tenant(t["name"], float(t["share"]), t["ssid"]) for t in spec["tenants"]),
+                vifs=tuple(
+                    CityVif(
+                        node=v["node"],
+                        radio=v["radio"],
+                        tenant=v["tenant"],
+                        vif=v["vif"],
+                        traffic=TrafficSpec(**v.get("traffic", {})),
+                        stations=tuple(CityStation(**s) for s in v.get("stations", [])),
+                    )
+                    for v in spec["vifs"]
+                ),
+                hearing=None
+                if hearing is None
+                else tuple((tuple(a), tuple(b)) for a, b in hearing),  # type: ignore[misc]
+                range_m=dict(spec.get("range_m", DEFAULT_RANGE_M)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, CityError):
+                raise
+            raise CityError(f"not a city document: {exc!r}") from exc
+
+    @classmethod
+    def read(cls, path: Path) -> "City":
+        try:
+            return cls.from_document(json.loads(path.read_text()))
+        except json.JSONDecodeError as exc:
+            raise CityError(f"{path}: {exc}") from exc
+
+
+def _mac(index: int, radio: int = 0) -> str:
+    return f"02:00:{(index >> 16) & 0xFF:02x}:{(index >> 8) & 0xFF:02x}:{index & 0xFF:02x}:{radio << 4:02x}"
+
+
+def _station_mac(vif_index: int, station: int) -> str:
+    return f"06:{(vif_index >> 24) & 0xFF:02x}:{(vif_index >> 16) & 0xFF:02x}:{(vif_index >> 8) & 0xFF:02x}:{vif_index & 0xFF:02x}:{station:02x}"
+
+
+def seed_city(*, bitrate_kbps: int = 54_000) -> City:
+    """Scenario (a): AP1 and AP2 on one channel, in range of each other.
+    Tenant A (30 %) sends only through AP1, tenant B (70 %) only through
+    AP2; each has a vif on both APs with one station."""
+    radios = (
+        CityRadio("ap1", "phy0", "5ghz", 36, (0.0, 0.0), _mac(1)),
+        CityRadio("ap2", "phy0", "5ghz", 36, (40.0, 0.0), _mac(2)),
+    )
+    tenants = (Tenant("A", 30.0, "tenant-A"), Tenant("B", 70.0, "tenant-B"))
+    vifs = []
+    for i, (node, tenant, busy) in enumerate(
+        [("ap1", "A", True), ("ap1", "B", False), ("ap2", "A", False), ("ap2", "B", True)]
+    ):
+        vifs.append(
+            CityVif(
+                node,
+                "phy0",
+                tenant,
+                f"wlan-{tenant}",
+                TrafficSpec("saturating") if busy else TrafficSpec("idle"),
+                (CityStation(_station_mac(i, 1), bitrate_kbps),),
+            )
+        )
+    return City(
+        "seed",
+        radios,
+        tenants,
+        tuple(vifs),
+        hearing=((("ap1", "phy0"), ("ap2", "phy0")),),
+    )
+
+
+#: Tenant shares of the generated cities, percent (they add up to 100).
+TENANT_SHARES = (30.0, 20.0, 15.0, 10.0, 10.0, 5.0, 5.0, 5.0)
+BITRATES_KBPS = (12_000, 24_000, 54_000, 65_000, 130_000)
+
+
+def random_city(
+    name: str,
+    *,
+    aps: int,
+    channels: tuple[int, ...] = (36, 40, 44),
+    band: str = "5ghz",
+    tenants: int = 6,
+    mean_neighbours: float = 4.0,
+    tenant_presence: float = 0.6,
+    demand_mix: dict[str, float] | None = None,
+    seed: int = 1,
+) -> City:
+    """APs uniformly at random in a square sized so that each hears about
+    ``mean_neighbours`` co-channel APs; channels assigned at random; each AP
+    carries each tenant with probability ``tenant_presence`` (at least
+    one).  Each vif gets one or two stations at random bitrates and a
+    demand drawn from ``demand_mix`` (saturating, on-off, poisson, constant,
+    idle), rates sized against its stations' bitrate."""
+    if not 4 <= tenants <= len(TENANT_SHARES):
+        raise CityError(f"tenants must be 4..{len(TENANT_SHARES)}")
+    if aps < 1 or not channels:
+        raise CityError("a city needs APs and channels")
+    rng = np.random.default_rng(seed)
+    reach = DEFAULT_RANGE_M[band]
+    # Co-channel neighbours ~ density * pi r^2 / channels.
+    side = math.sqrt(aps * math.pi * reach**2 / (len(channels) * max(mean_neighbours, 0.1)))
+    positions = rng.uniform(0.0, side, size=(aps, 2))
+    chans = rng.choice(np.array(channels), size=aps)
+    tenant_list = tuple(
+        Tenant(f"t{i + 1}", TENANT_SHARES[i], f"tenant-{i + 1}") for i in range(tenants)
+    )
+    mix = demand_mix or {"saturating": 0.35, "on-off": 0.2, "poisson": 0.2, "constant": 0.15, "idle": 0.1}
+    patterns = list(mix)
+    weights = np.array([mix[p] for p in patterns], dtype=float)
+    weights /= weights.sum()
+    radios = []
+    vifs = []
+    for i in range(aps):
+        node = f"ap{i + 1}"
+        radios.append(
+            CityRadio(node, "phy0", band, int(chans[i]), (float(positions[i, 0]), float(positions[i, 1])), _mac(i + 1))
+        )
+        present = rng.random(tenants) < tenant_presence
+        if not present.any():
+            present[rng.integers(tenants)] = True
+        for t in np.flatnonzero(present):
+            tenant = tenant_list[t]
+            index = len(vifs)
+            stations = tuple(
+                CityStation(_station_mac(index, s + 1), int(rng.choice(BITRATES_KBPS)))
+                for s in range(int(rng.integers(1, 3)))
+            )
+            pattern = str(rng.choice(patterns, p=weights))
+            slowest = min(s.tx_bitrate_kbps for s in stations)
+            # Light to heavy: 5..60 % of the airtime at the slowest station's
+            # rate (goodput is about 60 % of the bitrate).
+            rate = int(slowest * 0.6 * rng.uniform(0.05, 0.6))
+            traffic = TrafficSpec(
+                pattern=pattern,  # type: ignore[arg-type]
+                rate_kbps=rate if pattern in ("constant", "poisson") else 0,
+                on_ms=int(rng.choice([500, 1000, 3000])),
+                off_ms=int(rng.choice([500, 1000, 3000])),
+            )
+            vifs.append(CityVif(node, "phy0", tenant.name, f"wlan-{tenant.name}", traffic, stations))
+    return City(name, tuple(radios), tenant_list, tuple(vifs), None, {band: reach})
