@@ -260,11 +260,18 @@ class AirtimeNetlink:
             text = err.args[1] if len(err.args) > 1 else str(err)
             raise AirtimeError(err.code, str(text)) from None
 
+    async def _get(self, cmd: Cmd, ifindex: int | None) -> list[Any]:
+        """Every entry (a dump), or the one of a vif's ifindex."""
+        if ifindex is None:
+            return await self._request(cmd, [], dump=True)
+        return await self._request(cmd, [(Attr.IFINDEX, ifindex)], dump=False)
+
     async def phys(self) -> list[PhyState]:
-        return [_phy(m) for m in await self._request(Cmd.GET_PHY, [], dump=True)]
+        return [_phy(m) for m in await self._get(Cmd.GET_PHY, None)]
 
     async def phy(self, ifindex: int) -> PhyState:
-        (msg,) = await self._request(Cmd.GET_PHY, [(Attr.IFINDEX, ifindex)], dump=False)
+        """The phy that carries the vif of this ifindex."""
+        (msg,) = await self._get(Cmd.GET_PHY, ifindex)
         return _phy(msg)
 
     async def set_phy(
@@ -283,10 +290,10 @@ class AirtimeNetlink:
             (Attr.STALL_US, stall_us)), dump=False)
 
     async def vifs(self) -> list[VifState]:
-        return [_vif(m) for m in await self._request(Cmd.GET_VIF, [], dump=True)]
+        return [_vif(m) for m in await self._get(Cmd.GET_VIF, None)]
 
     async def vif(self, ifindex: int) -> VifState:
-        (msg,) = await self._request(Cmd.GET_VIF, [(Attr.IFINDEX, ifindex)], dump=False)
+        (msg,) = await self._get(Cmd.GET_VIF, ifindex)
         return _vif(msg)
 
     async def set_vif(
