@@ -1,8 +1,8 @@
 """iperf3 through the airtime qdisc against Debian's default qdisc, in QEMU.
 
 Boots the kernel test bed (testbed/qemu) and, inside the guest, runs
-testbed/kernel/bench_scenario.py: a mac80211_hwsim AP with one HT vif
-and one station pinned to MCS 15, iperf3 TCP and UDP (downstream, routed
+testbed/kernel/bench_scenario.py: a mac80211_hwsim AP with one vif and
+one station pinned to 54 Mb/s, iperf3 TCP and UDP (downstream, routed
 in from another namespace) with the default root qdisc (mq + fq_codel)
 and with the airtime qdisc (DCF and PPDU-only overhead models),
 alternating over several rounds.  With one vif no share binds.
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     raw = json.loads(out.read_text())
     summary = summarise(raw)
-    print(f"iperf3 through a hwsim vif (HT MCS 15) under QEMU/TCG, {args.rounds} rounds of "
+    print(f"iperf3 through a hwsim vif (station at 54 Mb/s) under QEMU/TCG, {args.rounds} rounds of "
           f"{args.seconds}s, medians; default root qdisc: {raw['default_qdisc']}")
     print(f"{'proto':<6}{'mode':<14}{'Mb/s':>8}{'x default':>11}{'frame us':>10}"
           f"{'ceiling':>9}{'of ceiling':>12}")

@@ -1,14 +1,15 @@
-"""In-guest part of testbed/bench/qdisc_iperf.py: iperf3 through one HT
+"""In-guest part of testbed/bench/qdisc_iperf.py: iperf3 through one
 vif with Debian's default root qdisc (mq + fq_codel) and with the airtime
 qdisc (one vif, so no share binds), alternating, several rounds.
 
 hwsim's built-in medium has no airtime at all: the default qdisc runs as
 fast as the emulated CPU, while the airtime qdisc paces to 100 % of the
-channel time its estimates add up to.  So the station is pinned to HT
-MCS 15 (130 Mb/s) and the airtime qdisc runs twice: with the DCF
-overhead model (what a deployment uses) and with the PPDU-only model,
-whose ceiling lies closer to what the CPU can carry.  The module's
-per-frame estimate gives each mode's modelled ceiling.
+channel time its estimates add up to.  The station is pinned to 54 Mb/s
+(OFDM-only radio: the one rate pinning that rate control honours
+reliably on hwsim; an HT MCS mask is not) and the airtime qdisc runs
+twice: with the DCF overhead model (what a deployment uses) and with the
+PPDU-only model, whose ceiling lies closer to what the CPU can carry.
+The module's per-frame estimate gives each mode's modelled ceiling.
 
 Run in the guest as ``python -m testbed.kernel.bench_scenario KO OUT [SECONDS ROUNDS]``;
 writes OUT (JSON).
@@ -27,9 +28,10 @@ from agent.backends.linux.hostapd_config import BssConfig, RadioConfig
 from testbed.kernel.setup import CHANNEL, load_module
 from testbed.kernel.shell import run, spawn, stop
 from testbed.kernel.traffic import PAYLOAD, WAN, setup_wan
-from testbed.kernel.wifi import AccessPoint, add_station, load_hwsim
+from testbed.kernel.wifi import AccessPoint, add_station, load_hwsim, pin_legacy_rate
 
 VIF = "wlan0"
+RATE_MBPS = 54
 MODES = {"default": None, "airtime-dcf": Overhead.DCF, "airtime-ppdu": Overhead.NONE}
 
 
@@ -53,8 +55,12 @@ async def set_mode(mode: str) -> int | None:
     async with AirtimeNetlink() as nl:
         (vif,) = await nl.vifs()
         await nl.set_phy(vif.ifindex, overhead=overhead)
-        (sta,) = await nl.stations(vif.ifindex)
-        return sta.frame_us
+        for _ in range(20):
+            (sta,) = await nl.stations(vif.ifindex)
+            if sta.rate_kbps == RATE_MBPS * 1000:
+                return sta.frame_us
+            await asyncio.sleep(0.25)
+        raise RuntimeError(f"the module estimates at {sta.rate_kbps} kbit/s, not {RATE_MBPS} Mb/s")
 
 
 async def main(argv: list[str]) -> int:
@@ -64,16 +70,22 @@ async def main(argv: list[str]) -> int:
     await load_hwsim(2)
     await load_module(ko)
     ap = AccessPoint(workdir=Path("/run/ransdn-ap"),
-                     radio=RadioConfig(phy="phy0", band="2.4ghz", channel=CHANNEL))
+                     radio=RadioConfig(phy="phy0", band="2.4ghz", channel=CHANNEL,
+                                       legacy_ofdm_only=True))
     await ap.start()
     await ap.add_bss(BssConfig(ifname=VIF, ssid="bench", bssid="02:00:00:00:00:00"))
     await run("ip", "addr", "add", "10.0.1.1/24", "dev", VIF)
     station = await add_station(1, "bench", None, CHANNEL, "10.0.1.2", "10.0.1.1")
-    await run("iw", "dev", VIF, "set", "bitrates", "ht-mcs-2.4", "15")
+    await pin_legacy_rate(VIF, RATE_MBPS)
     await setup_wan(["10.0.0.0/16"])
     server = await spawn("iperf3", "-s", netns=station.netns)
     await asyncio.sleep(0.5)
-    await iperf(station.ip, False, 2)     # let rate control settle on the pinned MCS
+    for _ in range(5):
+        await iperf(station.ip, False, 2)     # let rate control settle on it
+        if f"{RATE_MBPS}.0 MBit/s" in await run("iw", "dev", VIF, "station", "dump"):
+            break
+    else:
+        raise RuntimeError(f"the station's TX rate did not settle on {RATE_MBPS} Mb/s")
     default_qdisc = (await run("tc", "qdisc", "show", "dev", VIF)).split("\n")[0]
     results: dict = {"default_qdisc": default_qdisc, "seconds": seconds, "runs": [],
                      "frame_us": {}}
