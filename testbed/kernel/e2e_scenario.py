@@ -82,7 +82,7 @@ class E2EScenario(Scenario):
             str(BIN / "ransdn-agent"), "--kind", "wifi", "--backend", "linux",
             "--listen", "127.0.0.1:0", "--state-dir", str(WORK / "agent"),
             "--authorized-keys", str(keys), "--backend-config", str(WORK / "backend.json"),
-            "--node-id", NODE, "--ready-file", str(ready), "--log-level", "debug",
+            "--node-id", NODE, "--ready-file", str(ready), "--log-level", "info",
             log=str(self.out.parent / "agent.log"))
         for _ in range(1800):
             if ready.exists():
