@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -165,7 +166,18 @@ class Datastores:
                 type="protocol",
             ).with_info("session-id", str(holder))
 
-    def lock(self, name: Datastore, origin: Origin, now: float) -> None:
+    async def lock(self, name: Datastore, origin: Origin) -> None:
+        """Grant a lock (RFC 6241 7.5) once no change is in flight.
+
+        A change that was allowed when it arrived may still be waiting for
+        the backend or the disk; a lock granted meanwhile would see the
+        locked datastore change under it.  So the lock queues behind such
+        changes, and changes queued after it find the datastore locked.
+        """
+        async with self._txn:
+            self._grant_lock(name, origin)
+
+    def _grant_lock(self, name: Datastore, origin: Origin) -> None:
         holder = self.lock_holder(name)
         if holder is not None:
             raise RpcError(
@@ -180,8 +192,16 @@ class Datastores:
                 "The candidate datastore has uncommitted changes; commit or discard them first.",
                 type="protocol",
             ).with_info("session-id", str(by))
+        pending = self.pending
+        if name == "running" and pending is not None and pending.origin.session_id != origin.session_id:
+            by = pending.origin.session_id or 0
+            raise RpcError(
+                "lock-denied",
+                f"A confirmed commit by session {by} is outstanding; confirm or cancel it first.",
+                type="protocol",
+            ).with_info("session-id", str(by))
         assert origin.session_id is not None
-        self.locks[name] = (origin.session_id, now)
+        self.locks[name] = (origin.session_id, time.time())
 
     def unlock(self, name: Datastore, origin: Origin) -> None:
         holder = self.lock_holder(name)
@@ -213,6 +233,8 @@ class Datastores:
         self._check_writable(target, origin)
         if target == "running":
             async with self._txn:
+                # A lock may have been granted while this edit waited.
+                self._check_writable(target, origin)
                 result = apply_edit(self.schema, self.running, config, default_operation, error_option)
                 self._validate(result.tree)
                 if test_option != "test-only":
@@ -231,6 +253,7 @@ class Datastores:
         self._validate(source)
         if target == "running":
             async with self._txn:
+                self._check_writable(target, origin)
                 await self._set_running(source, origin)
         else:
             self._set_candidate(source, origin)
@@ -259,6 +282,17 @@ class Datastores:
         self._candidate_valid = valid
         self.candidate_modified_by = origin.session_id
 
+    def _candidate_committed(self, committed: DataTree) -> None:
+        """The candidate tree ``committed`` is running now.
+
+        The candidate is shared by every session that does not lock it, and
+        a commit awaits the backend and the disk: another session's edit or
+        copy may have replaced the candidate meanwhile.  That change was
+        answered <ok/> and is not part of what was committed, so it stays.
+        """
+        if self._candidate is committed:
+            self._reset_candidate()
+
     def _reset_candidate(self) -> None:
         self._candidate = None
         self._candidate_valid = True
@@ -278,6 +312,8 @@ class Datastores:
         self._check_writable("running", origin)
         self._check_writable("candidate", origin)
         async with self._txn:
+            self._check_writable("running", origin)
+            self._check_writable("candidate", origin)
             pending = self.pending
             if pending is None and persist_id is not None:
                 raise RpcError(
@@ -303,11 +339,11 @@ class Datastores:
                     raise
                 self.pending = PendingCommit(rollback_to, origin, persist, timeout)
                 self._arm(self.pending)
-                self._reset_candidate()
+                self._candidate_committed(new)
                 self.listener.confirmed_commit("start", origin, timeout, persist)
                 return
             await self._set_running(new, origin)
-            self._reset_candidate()
+            self._candidate_committed(new)
             if pending is None:
                 return
             if confirmed:
@@ -387,10 +423,40 @@ class Datastores:
         ``origin`` made the change to running, ``cause`` the session whose
         action (cancel-commit, or ending) led to it.
         """
+        before = self.running
         await self._set_running(pending.rollback_to.dup(), origin)
-        self._reset_candidate()
+        self._rebase_candidate(before)
         self._finish_pending()
         self.listener.confirmed_commit(event, cause, None, pending.persist)
+
+    def _rebase_candidate(self, before: DataTree) -> None:
+        """Carry the candidate's own changes over a rollback of running.
+
+        A modified candidate holds the rolled-back configuration plus what
+        sessions edited since; committing it as it is would bring the
+        cancelled change back.  Its difference from running as it was
+        (``before``) is replayed onto the restored running instead.  Should
+        that no longer apply (an edit inside what was rolled back), the
+        candidate is reset to running, and the log says whose changes went.
+        """
+        candidate = self._candidate
+        if candidate is None:
+            return
+        rebased = candidate.rebased(before, self.running)
+        if rebased is not None:
+            try:
+                rebased.validate()
+            except LyFailure:
+                rebased = None
+        if rebased is None:
+            log.warning(
+                "the candidate's changes (last by session %s) do not apply to the configuration "
+                "restored by the rollback; the candidate is reset to running",
+                self.candidate_modified_by,
+            )
+            self._reset_candidate()
+            return
+        self._set_candidate(rebased, Origin(self.candidate_modified_by))
 
     def _finish_pending(self) -> None:
         pending = self.pending

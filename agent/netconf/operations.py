@@ -310,7 +310,7 @@ class Operations:
     async def lock(self, session: "NetconfSession", op: etree._Element) -> str:
         params = _params(op, {"target": BASE_NS})
         target = _datastore(_required(params, "target"))
-        self.store.lock(target, session.origin, time.time())  # type: ignore[arg-type]
+        await self.store.lock(target, session.origin)  # type: ignore[arg-type]
         return OK
 
     async def unlock(self, session: "NetconfSession", op: etree._Element) -> str:
