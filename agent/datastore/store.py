@@ -136,6 +136,7 @@ class Datastores:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.files.close()
 
     # -- reading --------------------------------------------------------------
 
