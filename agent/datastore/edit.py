@@ -44,6 +44,7 @@ ErrorOption = Literal["stop-on-error", "continue-on-error", "rollback-on-error"]
 
 OPERATIONS = frozenset({"merge", "replace", "create", "delete", "remove"})
 _NC_OPERATION = f"{{{BASE_NS}}}operation"
+_WITH_OPERATION = etree.XPath(".//*[@nc:operation]", namespaces={"nc": BASE_NS})
 _INNER = lib.LYS_CONTAINER | lib.LYS_LIST
 _LEAF = lib.LYS_LEAF
 
@@ -72,7 +73,7 @@ def apply_edit(
     """
     keep_going = error_option == "continue-on-error"
     errors: list[RpcError] = []
-    op_elements = config.xpath(".//*[@nc:operation]", namespaces={"nc": BASE_NS})
+    op_elements = _WITH_OPERATION(config)
     for el in op_elements:
         op = el.get(_NC_OPERATION)
         if op not in OPERATIONS:

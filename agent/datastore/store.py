@@ -10,12 +10,13 @@ failure at any step leaves running, the file and the world as they were.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Callable, Literal, Protocol
 
 from lxml import etree
 
@@ -106,6 +107,9 @@ class Datastores:
         self.pending: PendingCommit | None = None
         self._txn = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        #: One thread does the disk writes, in order, off the event loop:
+        #: an fsync takes milliseconds on flash and other sessions go on.
+        self._disk = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ransdn-datastore-disk")
 
     # -- start and stop -------------------------------------------------------
 
@@ -136,6 +140,7 @@ class Datastores:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._disk.shutdown(wait=True)
         self.files.close()
 
     # -- reading --------------------------------------------------------------
@@ -332,7 +337,7 @@ class Datastores:
                 self._candidate_valid = True
             if pending is None and confirmed:
                 rollback_to = self.running.dup()
-                await asyncio.to_thread(self.files.save_rollback, self._running_text)
+                await self._on_disk(self.files.save_rollback, self._running_text)
                 try:
                     await self._set_running(new, origin)
                 except BaseException:
@@ -491,6 +496,9 @@ class Datastores:
         text = tree.print("json", WithDefaults.EXPLICIT)
         return text.encode() if text.strip() else b"{}"
 
+    async def _on_disk(self, write: Callable[[bytes], None], data: bytes) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._disk, write, data)
+
     async def _apply_backend(self, old: DataTree | str, new: DataTree | str) -> None:
         """Apply; trees or their RFC 7951 text (with defaults) are accepted."""
         as_json = lambda t: json.loads(t or "{}") if isinstance(t, str) else t.to_json()  # noqa: E731
@@ -512,8 +520,7 @@ class Datastores:
         new_full = new.print("json", WithDefaults.REPORT_ALL) or "{}"
         await self._apply_backend(old_full, new_full)
         try:
-            # fsync takes milliseconds; other sessions keep being served.
-            await asyncio.to_thread(self.files.save_running, new_text)
+            await self._on_disk(self.files.save_running, new_text)
         except OSError as exc:
             log.error("cannot save the running configuration: %s; undoing the change", exc)
             try:

@@ -12,6 +12,7 @@ RFC returns them.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,33 @@ def parse(elem: etree._Element | None, schema: "Schema") -> Filter | None:
     raise RpcError(
         "bad-attribute", f'Filter type "{kind}" is not supported.', type="protocol"
     ).with_info("bad-attribute", "type").with_info("bad-element", "filter")
+
+
+class FilterCache:
+    """Compiled filters by their text: a client polling with the same filter
+    compiles it once.  Errors are not cached (they are raised again)."""
+
+    def __init__(self, schema: "Schema", size: int = 128) -> None:
+        self.schema = schema
+        self.size = size
+        self._compiled: OrderedDict[tuple[bytes, frozenset[tuple[str | None, str]]], Filter | None] = OrderedDict()
+
+    def parse(self, elem: etree._Element | None) -> Filter | None:
+        if elem is None:
+            return None
+        # The namespaces in scope belong to the key: an XPath select's
+        # prefixes are bound by them, not by the filter's own text.
+        key = (etree.tostring(elem), frozenset(elem.nsmap.items()))
+        try:
+            self._compiled.move_to_end(key)
+            return self._compiled[key]
+        except KeyError:
+            pass
+        flt = parse(elem, self.schema)
+        self._compiled[key] = flt
+        if len(self._compiled) > self.size:
+            self._compiled.popitem(last=False)
+        return flt
 
 
 def _literal(value: str) -> str:

@@ -155,6 +155,7 @@ class Operations:
         self.server = server
         self.schema = server.schema
         self.store = server.store
+        self.filters = filters.FilterCache(server.schema)
         self.handlers: dict[str, Handler] = {
             _q("get"): self.get,
             _q("get-config"): self.get_config,
@@ -206,7 +207,7 @@ class Operations:
         params = _params(op, {"source": BASE_NS, **_FILTERED})
         source = _datastore(_required(params, "source"))
         assert isinstance(source, str)
-        flt = filters.parse(params.get("filter"), self.schema)
+        flt = self.filters.parse(params.get("filter"))
         wd = _with_defaults(params)
         tree = self.store.tree(source)  # type: ignore[arg-type]
         shown = self._config_for_client(tree, flt)
@@ -215,7 +216,7 @@ class Operations:
 
     async def get(self, session: "NetconfSession", op: etree._Element) -> str:
         params = _params(op, _FILTERED)
-        flt = filters.parse(params.get("filter"), self.schema)
+        flt = self.filters.parse(params.get("filter"))
         wd = _with_defaults(params)
         touches = (lambda m: True) if flt is None else flt.touches
         data = DataTree(self.schema)
@@ -411,7 +412,7 @@ class Operations:
             raise RpcError("missing-element", "stopTime needs startTime.").with_info("bad-element", "startTime")
         if stop is not None and start is not None and stop < start:
             raise RpcError("bad-element", "stopTime is before startTime.").with_info("bad-element", "stopTime")
-        flt = filters.parse(params.get("filter"), self.schema)
+        flt = self.filters.parse(params.get("filter"))
         sub = bus.subscribe(session, flt, start, stop)
         session.after_reply(lambda: self._start_subscription(sub))
         return OK
