@@ -142,6 +142,14 @@ class Datastores:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._disk.shutdown(wait=True)
         self.files.close()
+        # Let change reports already queued run, then free the trees here
+        # and now, on this thread, before anyone closes the schema.
+        await asyncio.sleep(0)
+        for tree in (self.running, self._candidate, self.pending.rollback_to if self.pending else None):
+            if tree is not None:
+                tree.free()
+        self.pending = None
+        self._reset_candidate()
 
     # -- reading --------------------------------------------------------------
 
