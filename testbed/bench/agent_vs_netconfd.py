@@ -10,6 +10,9 @@ same ncclient code over SSH:
 - ``rtt-1-lte``: one session editing an LTE cell's TAC, which on the agent
   side involves no simulated radio medium (a Wi-Fi sim agent steps its
   shared medium all the time);
+- ``get-1-lte``: one session repeating only get-config of the cell: the
+  cost of one small RPC through each server's SSH and XML layers, with no
+  datastore change (the floor under the round trips above);
 - ``imsi-push``: one LTE cell config of 6 slices x 512 IMSIs, pushed
   with edit-config (replace) + commit, alternating two IMSI sets so every
   push changes every entry; seconds per push.
@@ -79,6 +82,10 @@ class Target:
 
     def pids(self, model: str) -> tuple[int, ...]:
         return self.wifi_pids if model == "wifi" else self.lte_pids
+
+    @staticmethod
+    def kind(model: str) -> str:
+        return "wifi" if model == "wifi" else "lte"
 
 
 # Configuration documents
@@ -198,10 +205,13 @@ def _round_trips(
     """Edit + commit + get-config until the time is up.
 
     ``model`` "wifi" edits the VLAN of vif ``index`` (one vif per
-    session); "lte" edits the cell's TAC (one session only).
+    session); "lte" edits the cell's TAC (one session only); "lte-get"
+    only reads the cell.
     """
     from ncclient.operations import RPCError
 
+    if model == "lte-get":
+        return _reads(target, start_at, duration, direct)
     if model == "wifi":
         port, base, leaf = target.wifi_port, 200 + index * 200, "vlan"
         edit, subtree = (lambda v: vif_edit(index, v)), vif_filter(index)
@@ -234,6 +244,20 @@ def _round_trips(
                 lost += 1
                 first_error = first_error or f"running does not show {leaf} {value} after commit"
     return {"done": done, "errors": errors, "lost": lost, "first_error": first_error}
+
+
+def _reads(target: Target, start_at: float, duration: float, direct: bool) -> dict:
+    done = errors = 0
+    with _connect(target, target.lte_port, direct) as m:
+        m.get_config("running", filter=CELL_FILTER)
+        time.sleep(max(0.0, start_at - time.time()))
+        end = start_at + duration
+        while time.time() < end:
+            if "<tac>" in m.get_config("running", filter=CELL_FILTER).data_xml:
+                done += 1
+            else:
+                errors += 1
+    return {"done": done, "errors": errors, "lost": 0, "first_error": "" if not errors else "no <tac> in the reply"}
 
 
 def _push_cells(target: Target, slices: int, imsis: int, pushes: int) -> dict:
@@ -435,10 +459,11 @@ async def _run(args: argparse.Namespace) -> dict:
                             ("rtt-1", "wifi", 1),
                             (f"rtt-{args.sessions}", "wifi", args.sessions),
                             ("rtt-1-lte", "lte", 1),
+                            ("get-1-lte", "lte-get", 1),
                         ):
                             r = await loop.run_in_executor(
                                 None, measure_round_trips, pool, target, sessions, args.duration,
-                                True, model, idle[target.name, model],
+                                True, model, idle[target.name, Target.kind(model)],
                             )
                             best = results[target.name].get(key_name)
                             every = (best or {}).get("every_round", []) + [r["per_second"]]
@@ -471,6 +496,7 @@ def report(results: dict, args: argparse.Namespace) -> dict:
         ("rtt-1", "round trips/s", True),
         (f"rtt-{args.sessions}", "round trips/s", True),
         ("rtt-1-lte", "round trips/s", True),
+        ("get-1-lte", "RPCs/s", True),
         ("imsi-push", "s per push", False),
     ):
         a, n = results["agent"][key], results["netconfd"][key]
@@ -479,7 +505,7 @@ def report(results: dict, args: argparse.Namespace) -> dict:
         ratio = a[value] / n[value] if higher_better else n[value] / a[value]
         rows.append({"measure": key, "unit": unit, "agent": a[value], "netconfd": n[value],
                      "agent_advantage": ratio})
-    for key in ("rtt-1", f"rtt-{args.sessions}", "rtt-1-lte", "imsi-push"):
+    for key in ("rtt-1", f"rtt-{args.sessions}", "rtt-1-lte", "get-1-lte", "imsi-push"):
         a, n = results["agent"][key], results["netconfd"][key]
         value = "server_cpu_seconds_per_push" if key == "imsi-push" else "cpu_ms_median"
         scale = 1000 if key == "imsi-push" else 1
