@@ -140,7 +140,7 @@ class Datastores:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._disk.shutdown(wait=True)
+        await asyncio.get_running_loop().run_in_executor(None, self._disk.shutdown)
         self.files.close()
         # Let change reports already queued run, then free the trees here
         # and now, on this thread, before anyone closes the schema.
@@ -349,7 +349,7 @@ class Datastores:
                 try:
                     await self._set_running(new, origin)
                 except BaseException:
-                    self.files.drop_rollback()
+                    await self._on_disk(self.files.drop_rollback)
                     raise
                 self.pending = PendingCommit(rollback_to, origin, persist, timeout)
                 self._arm(self.pending)
@@ -371,7 +371,7 @@ class Datastores:
                 self._arm(pending)
                 self.listener.confirmed_commit("extend", origin, timeout, pending.persist)
             else:
-                self._finish_pending()
+                await self._finish_pending()
                 self.listener.confirmed_commit("complete", origin, None, pending.persist)
 
     async def cancel_commit(self, origin: Origin, persist_id: str | None) -> None:
@@ -440,7 +440,7 @@ class Datastores:
         before = self.running
         await self._set_running(pending.rollback_to.dup(), origin)
         self._rebase_candidate(before)
-        self._finish_pending()
+        await self._finish_pending()
         self.listener.confirmed_commit(event, cause, None, pending.persist)
 
     def _rebase_candidate(self, before: DataTree) -> None:
@@ -457,11 +457,6 @@ class Datastores:
         if candidate is None:
             return
         rebased = candidate.rebased(before, self.running)
-        if rebased is not None:
-            try:
-                rebased.validate()
-            except LyFailure:
-                rebased = None
         if rebased is None:
             log.warning(
                 "the candidate's changes (last by session %s) do not apply to the configuration "
@@ -470,14 +465,19 @@ class Datastores:
             )
             self._reset_candidate()
             return
-        self._set_candidate(rebased, Origin(self.candidate_modified_by))
+        try:
+            rebased.validate()
+            valid = True
+        except LyFailure:
+            valid = False  # as a candidate may be; commit and validate will say why
+        self._set_candidate(rebased, Origin(self.candidate_modified_by), valid=valid)
 
-    def _finish_pending(self) -> None:
+    async def _finish_pending(self) -> None:
         pending = self.pending
         if pending and pending.timer:
             pending.timer.cancel()
         self.pending = None
-        self.files.drop_rollback()
+        await self._on_disk(self.files.drop_rollback)
 
     # -- sessions --------------------------------------------------------------
 
@@ -504,8 +504,8 @@ class Datastores:
         text = tree.print("json", WithDefaults.EXPLICIT)
         return text.encode() if text.strip() else b"{}"
 
-    async def _on_disk(self, write: Callable[[bytes], None], data: bytes) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._disk, write, data)
+    async def _on_disk(self, write: Callable[..., None], *args: bytes) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._disk, write, *args)
 
     async def _apply_backend(self, old: DataTree | str, new: DataTree | str) -> None:
         """Apply; trees or their RFC 7951 text (with defaults) are accepted."""

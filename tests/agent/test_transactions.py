@@ -246,3 +246,19 @@ def test_candidate_edits_inside_a_rolled_back_change_are_reset_and_logged(
         candidate = etree.tostring(b.get_config(source="candidate").data_ele)
         assert candidate == etree.tostring(b.get_config(source="running").data_ele)
     assert any(f"last by session {b.session_id}" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unvalidated_candidate_survives_a_rollback_unvalidated(gated: tuple[AgentThread, Gate]) -> None:
+    agent, _ = gated
+    with agent.connect() as a, agent.connect() as b:
+        a.edit_config(target="candidate", config=edit("w1", "unconfirmed"))
+        a.commit(confirmed=True, timeout="600")
+        # test-option "set": kept without validation, here over 100% of airtime
+        b.edit_config(target="candidate", test_option="set",
+                      config=C.config(C.wifi(C.radio(C.vif("w2", "greedy", 95)))))
+        a.cancel_commit()
+        assert vif_names(b.get_config(source="candidate").xml) == {"w0", "w2"}
+        with pytest.raises(RPCError) as exc:
+            b.commit()
+        assert exc.value.tag == "operation-failed" and "guaranteed" in (exc.value.message or "")
+        assert vif_names(agent.running_xml()) == {"w0"}
