@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from _libyang import ffi, lib
 
-from agent.datastore.tree import DataTree, LyFailure, node_path, print_nodes, siblings, take_errors
+from agent.datastore.tree import DataTree, LyFailure, meta_value, node_path, print_nodes, siblings, take_errors
 from agent.netconf import filters
 from agent.netconf.xml import NETMOD_NOTIF_NS, NOTIF_NS
 
@@ -300,12 +300,7 @@ def config_edits(old: DataTree, new: DataTree) -> list[tuple[str, str]]:
 
 
 def _diff_operation(node: Any, ctx: Any) -> str | None:
-    meta = node.meta
-    while meta != ffi.NULL:
-        if ffi.string(meta.name) == b"operation":
-            return ffi.string(lib.lyd_value_get_canonical(ctx, ffi.addressof(meta.value))).decode()
-        meta = meta.next
-    return None
+    return meta_value(node, b"operation", ctx)
 
 
 def _changed(node: Any, ctx: Any, found: list[tuple[Any, str]]) -> None:

@@ -34,7 +34,7 @@ from agent.netconf.errors import RpcError
 from agent.netconf.xml import BASE_NS
 
 from .errors import from_failure
-from .tree import LYD_DEFAULT, DataTree, LyFailure, Node, node_path, node_value, siblings, take_errors
+from .tree import LYD_DEFAULT, DataTree, LyFailure, Node, meta_value, node_path, node_value, siblings, take_errors
 
 if TYPE_CHECKING:
     from .schema import Schema
@@ -190,12 +190,7 @@ def _addr(node: Node) -> int:
 
 
 def _operation_of(node: Node, ctx: object) -> str | None:
-    meta = node.meta
-    while meta != ffi.NULL:
-        if ffi.string(meta.name) == b"operation":
-            return ffi.string(lib.lyd_value_get_canonical(ctx, ffi.addressof(meta.value))).decode()
-        meta = meta.next
-    return None
+    return meta_value(node, b"operation", ctx)
 
 
 def _nodes_with_operations(edit: DataTree) -> set[int]:

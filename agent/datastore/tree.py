@@ -123,6 +123,16 @@ def node_value(node: Node) -> str:
     return ffi.string(lib.lyd_get_value(node)).decode()
 
 
+def meta_value(node: Node, name: bytes, ctx: Any) -> str | None:
+    """The canonical value of the node's metadata ``name`` (e.g. b"operation"), or None."""
+    meta = node.meta
+    while meta != ffi.NULL:
+        if ffi.string(meta.name) == name:
+            return ffi.string(lib.lyd_value_get_canonical(ctx, ffi.addressof(meta.value))).decode()
+        meta = meta.next
+    return None
+
+
 def children(node: Node) -> Iterator[Node]:
     child = lib.lyd_child(node)
     while child != ffi.NULL:

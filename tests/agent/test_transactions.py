@@ -111,17 +111,21 @@ def wait_for(pred: Callable[[], bool], what: str) -> None:
         time.sleep(0.01)
 
 
+def during_a_commit(gate: Gate, a: Any, meanwhile: Callable[[], Any]) -> None:
+    """a commits w1; while the commit is in the backend, ``meanwhile`` runs."""
+    a.edit_config(target="candidate", config=edit("w1", "from-a"))
+    gate.close()
+    commit = in_background(a.commit)
+    gate.wait_entered()
+    meanwhile()
+    gate.open()
+    assert commit.result(30).ok
+
+
 def test_candidate_edit_during_a_commit_is_kept(gated: tuple[AgentThread, Gate]) -> None:
     agent, gate = gated
     with agent.connect() as a, agent.connect() as b:
-        a.edit_config(target="candidate", config=edit("w1", "from-a"))
-        gate.close()
-        commit = in_background(a.commit)
-        gate.wait_entered()
-        # While a's commit is in the backend, b edits the shared candidate.
-        assert b.edit_config(target="candidate", config=edit("w2", "from-b")).ok
-        gate.open()
-        assert commit.result(30).ok
+        during_a_commit(gate, a, lambda: b.edit_config(target="candidate", config=edit("w2", "from-b")))
         # a committed the candidate as it was when it asked; b's edit came
         # later and waits in the candidate for the next commit.
         assert vif_names(agent.running_xml()) == {"w0", "w1"}
@@ -132,28 +136,17 @@ def test_candidate_edit_during_a_commit_is_kept(gated: tuple[AgentThread, Gate])
 
 def test_copy_config_to_candidate_during_a_commit_is_kept(gated: tuple[AgentThread, Gate]) -> None:
     agent, gate = gated
+    replacement = C.config(C.wifi(C.radio(C.vif("w0", "alpha", 10) + C.vif("w9", "copied", 5))))
     with agent.connect() as a, agent.connect() as b:
-        a.edit_config(target="candidate", config=edit("w1", "from-a"))
-        gate.close()
-        commit = in_background(a.commit)
-        gate.wait_entered()
-        replacement = C.config(C.wifi(C.radio(C.vif("w0", "alpha", 10) + C.vif("w9", "copied", 5))))
-        assert b.copy_config(source=f'<source xmlns="{C.BASE_NS}">{replacement}</source>', target="candidate").ok
-        gate.open()
-        assert commit.result(30).ok
+        during_a_commit(gate, a, lambda: b.copy_config(
+            source=f'<source xmlns="{C.BASE_NS}">{replacement}</source>', target="candidate"))
         assert vif_names(b.get_config(source="candidate").xml) == {"w0", "w9"}
 
 
 def test_discard_during_a_commit_leaves_the_candidate_equal_to_running(gated: tuple[AgentThread, Gate]) -> None:
     agent, gate = gated
     with agent.connect() as a, agent.connect() as b:
-        a.edit_config(target="candidate", config=edit("w1", "from-a"))
-        gate.close()
-        commit = in_background(a.commit)
-        gate.wait_entered()
-        b.discard_changes()
-        gate.open()
-        assert commit.result(30).ok
+        during_a_commit(gate, a, b.discard_changes)
         assert vif_names(b.get_config(source="candidate").xml) == vif_names(agent.running_xml()) == {"w0", "w1"}
         b.lock(target="candidate")  # not modified, so lockable
 
