@@ -151,19 +151,29 @@ def test_discard_during_a_commit_leaves_the_candidate_equal_to_running(gated: tu
         b.lock(target="candidate")  # not modified, so lockable
 
 
+def queued_behind_an_edit(gate: Gate, a: Any, *requests: tuple[str, Callable[[], Any]]) -> list[Any]:
+    """a edits running; while that is in the backend each request is sent
+    and waits its turn.  Returns the futures of a's edit and the requests."""
+    gate.close()
+    futures = [in_background(lambda: a.edit_config(target="running", config=edit("w1", "from-a")))]
+    gate.wait_entered()
+    for queued, (what, request) in enumerate(requests, 1):
+        futures.append(in_background(request))
+        wait_for(lambda: gate.txn_waiters() == queued, f"{what} did not queue")
+    gate.open()
+    return futures
+
+
 def test_a_lock_is_granted_only_after_the_transaction_in_flight(gated: tuple[AgentThread, Gate]) -> None:
     agent, gate = gated
     with agent.connect() as a, agent.connect() as b, agent.connect() as c:
-        gate.close()
-        a_edit = in_background(lambda: a.edit_config(target="running", config=edit("w1", "from-a")))
-        gate.wait_entered()
         # b's edit was allowed when it arrived (nothing locked) and queues
         # behind a's; c's lock queues behind both.
-        b_edit = in_background(lambda: b.edit_config(target="running", config=edit("w2", "from-b")))
-        wait_for(lambda: gate.txn_waiters() == 1, "b's edit did not queue")
-        c_lock = in_background(lambda: c.lock(target="running"))
-        wait_for(lambda: gate.txn_waiters() == 2, "c's lock did not queue")
-        gate.open()
+        a_edit, b_edit, c_lock = queued_behind_an_edit(
+            gate, a,
+            ("b's edit", lambda: b.edit_config(target="running", config=edit("w2", "from-b"))),
+            ("c's lock", lambda: c.lock(target="running")),
+        )
         assert a_edit.result(30).ok and b_edit.result(30).ok and c_lock.result(30).ok
         held = agent.running_xml()
         assert vif_names(held) == {"w0", "w1", "w2"}
@@ -177,16 +187,13 @@ def test_a_lock_is_granted_only_after_the_transaction_in_flight(gated: tuple[Age
 def test_an_edit_queued_behind_a_lock_request_is_refused(gated: tuple[AgentThread, Gate]) -> None:
     agent, gate = gated
     with agent.connect() as a, agent.connect() as b, agent.connect() as c:
-        gate.close()
-        a_edit = in_background(lambda: a.edit_config(target="running", config=edit("w1", "from-a")))
-        gate.wait_entered()
-        c_lock = in_background(lambda: c.lock(target="running"))
-        wait_for(lambda: gate.txn_waiters() == 1, "c's lock did not queue")
         # b's edit arrives after c asked for the lock: c gets it first, and
         # b finds running locked.
-        b_edit = in_background(lambda: b.edit_config(target="running", config=edit("w2", "from-b")))
-        wait_for(lambda: gate.txn_waiters() == 2, "b's edit did not queue")
-        gate.open()
+        a_edit, c_lock, b_edit = queued_behind_an_edit(
+            gate, a,
+            ("c's lock", lambda: c.lock(target="running")),
+            ("b's edit", lambda: b.edit_config(target="running", config=edit("w2", "from-b"))),
+        )
         assert a_edit.result(30).ok and c_lock.result(30).ok
         with pytest.raises(RPCError) as exc:
             b_edit.result(30)
@@ -213,13 +220,18 @@ def test_running_cannot_be_locked_during_another_sessions_confirmed_commit(
         b.lock(target="running")
 
 
+def around_a_cancelled_commit(a: Any, meanwhile: Callable[[], Any]) -> None:
+    """a confirmed-commits w1, ``meanwhile`` runs, a cancels the commit."""
+    a.edit_config(target="candidate", config=edit("w1", "unconfirmed"))
+    a.commit(confirmed=True, timeout="600")
+    meanwhile()
+    a.cancel_commit()
+
+
 def test_a_rollback_keeps_candidate_edits_made_after_the_confirmed_commit(gated: tuple[AgentThread, Gate]) -> None:
     agent, _ = gated
     with agent.connect() as a, agent.connect() as b:
-        a.edit_config(target="candidate", config=edit("w1", "unconfirmed"))
-        a.commit(confirmed=True, timeout="600")
-        b.edit_config(target="candidate", config=edit("w2", "from-b"))
-        a.cancel_commit()
+        around_a_cancelled_commit(a, lambda: b.edit_config(target="candidate", config=edit("w2", "from-b")))
         assert vif_names(agent.running_xml()) == {"w0"}
         # b's edit stays; the cancelled change does not sneak back in with it.
         assert vif_names(b.get_config(source="candidate").xml) == {"w0", "w2"}
@@ -230,11 +242,8 @@ def test_candidate_edits_inside_a_rolled_back_change_are_reset_and_logged(
 ) -> None:
     agent, _ = gated
     with agent.connect() as a, agent.connect() as b:
-        a.edit_config(target="candidate", config=edit("w1", "unconfirmed"))
-        a.commit(confirmed=True, timeout="600")
         # b changes a vif that exists only because of the unconfirmed commit
-        b.edit_config(target="candidate", config=edit("w1", "renamed"))
-        a.cancel_commit()
+        around_a_cancelled_commit(a, lambda: b.edit_config(target="candidate", config=edit("w1", "renamed")))
         assert vif_names(agent.running_xml()) == {"w0"}
         candidate = etree.tostring(b.get_config(source="candidate").data_ele)
         assert candidate == etree.tostring(b.get_config(source="running").data_ele)
@@ -243,13 +252,10 @@ def test_candidate_edits_inside_a_rolled_back_change_are_reset_and_logged(
 
 def test_an_unvalidated_candidate_survives_a_rollback_unvalidated(gated: tuple[AgentThread, Gate]) -> None:
     agent, _ = gated
+    # test-option "set": kept without validation, here over 100% of airtime
+    greedy = C.config(C.wifi(C.radio(C.vif("w2", "greedy", 95))))
     with agent.connect() as a, agent.connect() as b:
-        a.edit_config(target="candidate", config=edit("w1", "unconfirmed"))
-        a.commit(confirmed=True, timeout="600")
-        # test-option "set": kept without validation, here over 100% of airtime
-        b.edit_config(target="candidate", test_option="set",
-                      config=C.config(C.wifi(C.radio(C.vif("w2", "greedy", 95)))))
-        a.cancel_commit()
+        around_a_cancelled_commit(a, lambda: b.edit_config(target="candidate", test_option="set", config=greedy))
         assert vif_names(b.get_config(source="candidate").xml) == {"w0", "w2"}
         with pytest.raises(RPCError) as exc:
             b.commit()
