@@ -93,6 +93,9 @@ class Datastores:
         self.files = ConfigFiles(state_dir)
         self.listener: StoreListener = listener or _NoListener()
         self.running = DataTree(schema)
+        #: Goes up whenever running or the candidate changes, so that what
+        #: was derived from them (a get-config reply) can be reused until then.
+        self.generation = 0
         #: None while the candidate equals running (not modified).
         self._candidate: DataTree | None = None
         #: Whether the candidate passed validation since its last change
@@ -126,6 +129,7 @@ class Datastores:
             tree.validate()
         await self._apply_backend(DataTree(self.schema), tree)
         self.running = tree
+        self.generation += 1
         self._running_text = self._serialise(tree)
         self._running_full = tree.print("json", WithDefaults.REPORT_ALL) or "{}"
         if was_rollback:
@@ -292,6 +296,7 @@ class Datastores:
             raise from_failure(exc, self.schema, tree=tree) from None
 
     def _set_candidate(self, tree: DataTree, origin: Origin, valid: bool = True) -> None:
+        self.generation += 1
         self._candidate = tree
         self._candidate_valid = valid
         self.candidate_modified_by = origin.session_id
@@ -308,6 +313,7 @@ class Datastores:
             self._reset_candidate()
 
     def _reset_candidate(self) -> None:
+        self.generation += 1
         self._candidate = None
         self._candidate_valid = True
         self.candidate_modified_by = None
@@ -341,8 +347,9 @@ class Datastores:
             # candidate is running again, and on failure it is left as it was.
             new = self.candidate
             if not self._candidate_valid:
-                self._validate(new)
+                self._validate(new)  # adds the default nodes, in place
                 self._candidate_valid = True
+                self.generation += 1
             if pending is None and confirmed:
                 rollback_to = self.running.dup()
                 await self._on_disk(self.files.save_rollback, self._running_text)
@@ -537,6 +544,7 @@ class Datastores:
                 log.error("undoing failed as well: %s", undo)
             raise RpcError("operation-failed", f"Cannot save the configuration: {exc}") from None
         self.running = new
+        self.generation += 1
         self._running_text = new_text
         self._running_full = new_full
         # Reported after the reply is on its way: the change is done.

@@ -12,7 +12,6 @@ RFC returns them.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ from lxml import etree
 from agent.datastore.tree import DataTree, LyFailure, Node, take_errors
 
 from .errors import RpcError
+from .lru import Lru
 from .xml import BASE_NS
 
 if TYPE_CHECKING:
@@ -77,8 +77,7 @@ class FilterCache:
 
     def __init__(self, schema: "Schema", size: int = 128) -> None:
         self.schema = schema
-        self.size = size
-        self._compiled: OrderedDict[tuple[bytes, frozenset[tuple[str | None, str]]], Filter | None] = OrderedDict()
+        self._compiled: Lru[tuple[bytes, frozenset[tuple[str | None, str]]], Filter | None] = Lru(size)
 
     def parse(self, elem: etree._Element | None) -> Filter | None:
         if elem is None:
@@ -86,15 +85,10 @@ class FilterCache:
         # The namespaces in scope belong to the key: an XPath select's
         # prefixes are bound by them, not by the filter's own text.
         key = (etree.tostring(elem), frozenset(elem.nsmap.items()))
-        try:
-            self._compiled.move_to_end(key)
-            return self._compiled[key]
-        except KeyError:
-            pass
+        if key in self._compiled:
+            return self._compiled.get(key)
         flt = parse(elem, self.schema)
-        self._compiled[key] = flt
-        if len(self._compiled) > self.size:
-            self._compiled.popitem(last=False)
+        self._compiled.put(key, flt)
         return flt
 
 

@@ -29,6 +29,7 @@ from agent.notifications import STREAM, parse_time
 
 from . import filters
 from .errors import RpcError, RpcErrors
+from .lru import Lru
 from .xml import BASE_NS, MONITORING_NS, NOTIF_NS, WITH_DEFAULTS_NS, escape, text_of
 
 if TYPE_CHECKING:
@@ -156,6 +157,8 @@ class Operations:
         self.schema = server.schema
         self.store = server.store
         self.filters = filters.FilterCache(server.schema)
+        #: get-config replies while the datastores stay as they were.
+        self._config_replies: Lru[tuple[object, ...], str] = Lru(16)
         self.handlers: dict[str, Handler] = {
             _q("get"): self.get,
             _q("get-config"): self.get_config,
@@ -209,10 +212,14 @@ class Operations:
         assert isinstance(source, str)
         flt = self.filters.parse(params.get("filter"))
         wd = _with_defaults(params)
-        tree = self.store.tree(source)  # type: ignore[arg-type]
-        shown = self._config_for_client(tree, flt)
-        body = (shown if shown is not None else tree).print("xml", wd)
-        return f"<data>{body}</data>"
+        key = (source, self.store.generation, flt, int(wd))
+        reply = self._config_replies.get(key)
+        if reply is None:
+            tree = self.store.tree(source)  # type: ignore[arg-type]
+            shown = self._config_for_client(tree, flt)
+            reply = f"<data>{(shown if shown is not None else tree).print('xml', wd)}</data>"
+            self._config_replies.put(key, reply)
+        return reply
 
     async def get(self, session: "NetconfSession", op: etree._Element) -> str:
         params = _params(op, _FILTERED)
