@@ -5,6 +5,19 @@ Every change to running goes through :meth:`Datastores._set_running`: the
 new tree is validated, the backend applies it (all-or-nothing), the file is
 written atomically, and only then does running point at the new tree.  A
 failure at any step leaves running, the file and the world as they were.
+
+Changes to running are transactions, one at a time (``_txn``); they await
+the backend and the disk, and other sessions are served meanwhile:
+
+- The candidate is shared by every session that has not locked it.  A
+  commit makes running what the candidate held when the commit began; an
+  edit that lands while it is in flight stays in the candidate (it was
+  answered <ok/>) for the next commit.
+- A lock is granted only between transactions, so no change that began
+  before it completes under it; a change that was queued behind the lock
+  finds the datastore locked (RFC 6241 7.5).
+- A rollback of a confirmed commit replays the candidate's own later
+  edits onto the restored configuration.
 """
 
 from __future__ import annotations
