@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from _libyang import ffi, lib
 
-from agent.datastore.tree import DataTree, LyFailure, node_path, print_nodes, siblings, take_errors
+from agent.datastore.tree import DataTree, LyFailure, meta_value, node_path, print_nodes, siblings, take_errors
 from agent.netconf import filters
 from agent.netconf.xml import NETMOD_NOTIF_NS, NOTIF_NS
 
@@ -50,10 +50,18 @@ def parse_time(text: str) -> float:
 
 @dataclass
 class Event:
+    """One event of the stream.
+
+    The body is kept as RFC 7951 JSON; the ``<notification>`` message is
+    rendered through libyang the first time someone needs it (a subscriber
+    or a replay), so an agent nobody listens to pays little per event.
+    """
+
     event_time: float
     name: str
-    tree: DataTree
-    xml: bytes
+    body: dict[str, Any]
+    #: The rendered message; b"" if the body did not match the YANG.
+    xml: bytes | None = None
 
 
 class Subscriber(Protocol):
@@ -72,11 +80,6 @@ class Subscription:
     replaying: bool = False
     backlog: list[Event] = field(default_factory=list)
     done: bool = False
-
-    def wants(self, event: Event) -> bool:
-        if self.stop_time is not None and event.event_time > self.stop_time:
-            return False
-        return self.filter is None or filters.matches(event.tree, self.filter)
 
 
 def _notification_message(event_time: float, body: str) -> bytes:
@@ -97,28 +100,68 @@ class NotificationBus:
     # -- publishing ------------------------------------------------------
 
     def publish(self, name: str, body: dict[str, Any], event_time: float | None = None) -> Event | None:
-        """Raise a YANG notification ``name`` (module-qualified) with RFC 7951 ``body``."""
-        when = time.time() if event_time is None else event_time
-        try:
-            tree = self._parse(name, body)
-        except LyFailure as exc:
-            log.error("dropping notification %s that does not match its YANG: %s", name, exc)
+        """Raise a YANG notification ``name`` (module-qualified) with RFC 7951 ``body``.
+
+        The body is checked against the YANG now (it comes from the
+        backend); one that does not match is dropped with an error logged.
+        """
+        event = Event(time.time() if event_time is None else event_time, name, body)
+        if not self._render(event):
             return None
-        xml = _notification_message(when, print_nodes(tree.root, "xml", 0, siblings=True))
-        event = Event(when, name, tree, xml)
+        self._append(event)
+        return event
+
+    def _raise(self, name: str, body: dict[str, Any]) -> Event:
+        """Raise one of the server's own events (rendered when needed)."""
+        event = Event(time.time(), name, body)
+        self._append(event)
+        return event
+
+    def _append(self, event: Event) -> None:
         self._log.append(event)
         for sub in list(self._subs.values()):
             if sub.replaying:
                 sub.backlog.append(event)
-            elif sub.wants(event):
-                self._deliver(sub, event.xml)
-        return event
+            elif self._wants(sub, event):
+                self._deliver(sub, event)
 
-    def _parse(self, name: str, body: dict[str, Any]) -> DataTree:
-        data = json.dumps({name: body}).encode()
+    def _render(self, event: Event) -> bytes:
+        if event.xml is None:
+            try:
+                tree = self._parse(event)
+            except LyFailure as exc:
+                log.error("dropping notification %s that does not match its YANG: %s", event.name, exc)
+                event.xml = b""
+            else:
+                event.xml = _notification_message(
+                    event.event_time, print_nodes(tree.root, "xml", 0, siblings=True)
+                )
+                tree.free()
+        return event.xml
+
+    def _parse(self, event: Event) -> DataTree:
+        data = json.dumps({event.name: event.body}).encode()
         return DataTree.parse_op(self.schema, data, "json", lib.LYD_TYPE_NOTIF_YANG)
 
-    def _deliver(self, sub: Subscription, message: bytes) -> None:
+    def _wants(self, sub: Subscription, event: Event) -> bool:
+        if sub.stop_time is not None and event.event_time > sub.stop_time:
+            return False
+        if sub.filter is None:
+            return True
+        if not self._render(event):
+            return False
+        tree = self._parse(event)
+        try:
+            return filters.matches(tree, sub.filter)
+        finally:
+            tree.free()
+
+    def _deliver(self, sub: Subscription, event: Event) -> None:
+        message = self._render(event)
+        if message:
+            self._send(sub, message)
+
+    def _send(self, sub: Subscription, message: bytes) -> None:
         try:
             sub.subscriber.send_notification(message)
             self.sent += 1
@@ -151,15 +194,15 @@ class NotificationBus:
         if sub.start_time is None:
             return
         for event in list(self._log):
-            if event.event_time >= sub.start_time and sub.wants(event):
-                self._deliver(sub, event.xml)
+            if event.event_time >= sub.start_time and self._wants(sub, event):
+                self._deliver(sub, event)
         now = time.time()
-        self._deliver(sub, _notification_message(now, f'<replayComplete xmlns="{NETMOD_NOTIF_NS}"/>'))
+        self._send(sub, _notification_message(now, f'<replayComplete xmlns="{NETMOD_NOTIF_NS}"/>'))
         sub.replaying = False
         backlog, sub.backlog = sub.backlog, []
         for event in backlog:
-            if sub.wants(event):
-                self._deliver(sub, event.xml)
+            if self._wants(sub, event):
+                self._deliver(sub, event)
         if sub.stop_time is not None and sub.stop_time <= now:
             self.complete(sub)
 
@@ -168,7 +211,7 @@ class NotificationBus:
         if sub.done:
             return
         sub.done = True
-        self._deliver(
+        self._send(
             sub, _notification_message(time.time(), f'<notificationComplete xmlns="{NETMOD_NOTIF_NS}"/>')
         )
         self.unsubscribe(sub.subscriber.session_id)
@@ -194,7 +237,7 @@ class NotificationBus:
         body: dict[str, Any] = {"changed-by": changed_by, "datastore": "running"}
         if edits:
             body["edit"] = [{"target": path, "operation": op} for path, op in edits]
-        self.publish(f"{NCN}:netconf-config-change", body)
+        self._raise(f"{NCN}:netconf-config-change", body)
 
     def confirmed_commit(
         self, event: str, origin: "Origin", timeout: int | None, persist_id: str | None
@@ -206,49 +249,73 @@ class NotificationBus:
             body.update({"username": "", "session-id": 0})
         if timeout is not None and event in ("start", "extend"):
             body["timeout"] = timeout
-        self.publish(f"{NCN}:netconf-confirmed-commit", body)
+        self._raise(f"{NCN}:netconf-confirmed-commit", body)
 
     def session_started(self, origin: "Origin") -> None:
-        self.publish(f"{NCN}:netconf-session-start", self._session_parms(origin))
+        self._raise(f"{NCN}:netconf-session-start", self._session_parms(origin))
 
     def session_ended(self, origin: "Origin", reason: str, killed_by: int | None = None) -> None:
         body = self._session_parms(origin)
         body["termination-reason"] = reason
         if reason == "killed" and killed_by:
             body["killed-by"] = killed_by
-        self.publish(f"{NCN}:netconf-session-end", body)
+        self._raise(f"{NCN}:netconf-session-end", body)
 
 
 _DIFF_OPS = {"create": "create", "delete": "delete", "replace": "replace"}
 
+#: A node with more changed children than this is reported as one
+#: "replace" of the node (an IMSI list rewritten is one edit, not 6,000).
+MAX_EDITS_PER_NODE = 8
+#: More edit records than this are summarised as one "replace" per
+#: changed top-level node.
+MAX_EDITS = 64
 
-def config_edits(old: DataTree, new: DataTree) -> Iterable[tuple[str, str]]:
-    """(instance path, operation) for each node that differs between two trees."""
+
+def config_edits(old: DataTree, new: DataTree) -> list[tuple[str, str]]:
+    """(instance path, operation) edit records for the change from ``old`` to ``new``.
+
+    One record per changed node, as RFC 6470 describes, except that large
+    changes are summarised ("replace" of the enclosing node, which the RFC
+    allows: the records describe the change, they need not enumerate it).
+    That keeps the notification, and its cost, bounded by the shape of the
+    change instead of its size.
+    """
     ctx = old.schema.ctx.cdata
     out = ffi.new("struct lyd_node **")
     if lib.lyd_diff_siblings(old.root, new.root, 0, out) != lib.LY_SUCCESS:
         take_errors(ctx)
         return []
     diff = DataTree(old.schema, out[0])
-    edits: list[tuple[str, str]] = []
+    try:
+        tops = list(siblings(diff.root))
+        found: list[tuple[Any, str]] = []
+        for top in tops:
+            _changed(top, ctx, found)
+        if len(found) > MAX_EDITS:
+            found = [(top, _DIFF_OPS.get(_diff_operation(top, ctx) or "", "replace")) for top in tops]
+        return [(node_path(node), op) for node, op in found]
+    finally:
+        diff.free()
 
-    def walk(node: Any) -> None:
-        op = None
-        meta = node.meta
-        while meta != ffi.NULL:
-            if ffi.string(meta.name) == b"operation":
-                op = ffi.string(lib.lyd_value_get_canonical(ctx, ffi.addressof(meta.value))).decode()
-                break
-            meta = meta.next
-        if op in _DIFF_OPS:
-            edits.append((node_path(node), _DIFF_OPS[op]))
+
+def _diff_operation(node: Any, ctx: Any) -> str | None:
+    return meta_value(node, b"operation", ctx)
+
+
+def _changed(node: Any, ctx: Any, found: list[tuple[Any, str]]) -> None:
+    op = _diff_operation(node, ctx)
+    if op in _DIFF_OPS:
+        found.append((node, _DIFF_OPS[op]))
+        return
+    # Only changed nodes (and their ancestors) are in a diff.
+    kids = []
+    child = lib.lyd_child_no_keys(node)
+    while child != ffi.NULL:
+        kids.append(child)
+        if len(kids) > MAX_EDITS_PER_NODE:
+            found.append((node, "replace"))
             return
-        child = lib.lyd_child_no_keys(node)
-        while child != ffi.NULL:
-            walk(child)
-            child = child.next
-
-    for top in siblings(diff.root):
-        walk(top)
-    diff.free()
-    return edits
+        child = child.next
+    for kid in kids:
+        _changed(kid, ctx, found)

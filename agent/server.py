@@ -73,6 +73,8 @@ class AgentServer:
         self._host_key: asyncssh.SSHKey | None = None
         self._bound: tuple[str, int] | None = None
         self._backend_started = False
+        #: A schema library this agent made for itself (closed when it stops).
+        self._own_library: SchemaLibrary | None = None
 
     # -- properties ----------------------------------------------------------------
 
@@ -117,7 +119,9 @@ class AgentServer:
         else:
             context = BackendContext(cfg.kind, self.node_id, self.state_dir, dict(cfg.backend_options))
             backend = create_backend(cfg.backend, context)
-        library = cfg.schema_library or SchemaLibrary(cfg.yang_dirs)
+        library = cfg.schema_library
+        if library is None:
+            library = self._own_library = SchemaLibrary(cfg.yang_dirs)
         schema = library.get(cfg.kind, backend.extra_modules)
         schema.claim()
         loop = asyncio.get_running_loop()
@@ -163,6 +167,11 @@ class AgentServer:
         if self.backend is not None and self._backend_started:
             self._backend_started = False
             await self.backend.stop()
+        # Trees before the context they point into: the store has freed its
+        # own; whatever is still held keeps the context alive until freed.
+        if self._own_library is not None:
+            self._own_library.close()
+            self._own_library = None
         self._bound = None
 
     async def __aenter__(self) -> "AgentServer":

@@ -34,7 +34,7 @@ from agent.netconf.errors import RpcError
 from agent.netconf.xml import BASE_NS
 
 from .errors import from_failure
-from .tree import LYD_DEFAULT, DataTree, LyFailure, Node, node_path, node_value, siblings, take_errors
+from .tree import LYD_DEFAULT, DataTree, LyFailure, Node, meta_value, node_path, node_value, siblings, take_errors
 
 if TYPE_CHECKING:
     from .schema import Schema
@@ -44,6 +44,7 @@ ErrorOption = Literal["stop-on-error", "continue-on-error", "rollback-on-error"]
 
 OPERATIONS = frozenset({"merge", "replace", "create", "delete", "remove"})
 _NC_OPERATION = f"{{{BASE_NS}}}operation"
+_WITH_OPERATION = etree.XPath(".//*[@nc:operation]", namespaces={"nc": BASE_NS})
 _INNER = lib.LYS_CONTAINER | lib.LYS_LIST
 _LEAF = lib.LYS_LEAF
 
@@ -72,7 +73,7 @@ def apply_edit(
     """
     keep_going = error_option == "continue-on-error"
     errors: list[RpcError] = []
-    op_elements = config.xpath(".//*[@nc:operation]", namespaces={"nc": BASE_NS})
+    op_elements = _WITH_OPERATION(config)
     for el in op_elements:
         op = el.get(_NC_OPERATION)
         if op not in OPERATIONS:
@@ -189,12 +190,7 @@ def _addr(node: Node) -> int:
 
 
 def _operation_of(node: Node, ctx: object) -> str | None:
-    meta = node.meta
-    while meta != ffi.NULL:
-        if ffi.string(meta.name) == b"operation":
-            return ffi.string(lib.lyd_value_get_canonical(ctx, ffi.addressof(meta.value))).decode()
-        meta = meta.next
-    return None
+    return meta_value(node, b"operation", ctx)
 
 
 def _nodes_with_operations(edit: DataTree) -> set[int]:

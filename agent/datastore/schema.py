@@ -209,6 +209,15 @@ class Schema:
             lib.lyd_free_all(self.graveyard.popleft())
             self.owner.release()
 
+    def close(self) -> None:
+        """Done with the schema (call on ``self.thread``, after freeing its trees).
+
+        The context itself goes with the last data tree still pointing into
+        it, so a tree someone still holds stays valid.
+        """
+        self.bury()
+        self.owner.close()
+
     # -- lookups -------------------------------------------------------
 
     def module(self, name: str) -> ModuleInfo | None:
@@ -290,6 +299,12 @@ class SchemaLibrary:
     def __init__(self, yang_dirs: Sequence[Path] = ()) -> None:
         self._yang_dirs = tuple(yang_dirs)
         self._schemas: dict[tuple[str, ...], Schema] = {}
+
+    def close(self) -> None:
+        """Close every schema handed out (see :meth:`Schema.close`)."""
+        schemas, self._schemas = list(self._schemas.values()), {}
+        for schema in schemas:
+            schema.close()
 
     def get(self, kind: str, extra_modules: Sequence[str] = ()) -> Schema:
         modules = tuple(dict.fromkeys(KIND_MODULES[kind] + tuple(extra_modules)))

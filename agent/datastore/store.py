@@ -5,16 +5,31 @@ Every change to running goes through :meth:`Datastores._set_running`: the
 new tree is validated, the backend applies it (all-or-nothing), the file is
 written atomically, and only then does running point at the new tree.  A
 failure at any step leaves running, the file and the world as they were.
+
+Changes to running are transactions, one at a time (``_txn``); they await
+the backend and the disk, and other sessions are served meanwhile:
+
+- The candidate is shared by every session that has not locked it.  A
+  commit makes running what the candidate held when the commit began; an
+  edit that lands while it is in flight stays in the candidate (it was
+  answered <ok/>) for the next commit.
+- A lock is granted only between transactions, so no change that began
+  before it completes under it; a change that was queued behind the lock
+  finds the datastore locked (RFC 6241 7.5).
+- A rollback of a confirmed commit replays the candidate's own later
+  edits onto the restored configuration.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Callable, Literal, Protocol
 
 from lxml import etree
 
@@ -91,6 +106,9 @@ class Datastores:
         self.files = ConfigFiles(state_dir)
         self.listener: StoreListener = listener or _NoListener()
         self.running = DataTree(schema)
+        #: Goes up whenever running or the candidate changes, so that what
+        #: was derived from them (a get-config reply) can be reused until then.
+        self.generation = 0
         #: None while the candidate equals running (not modified).
         self._candidate: DataTree | None = None
         #: Whether the candidate passed validation since its last change
@@ -105,6 +123,9 @@ class Datastores:
         self.pending: PendingCommit | None = None
         self._txn = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        #: One thread does the disk writes, in order, off the event loop:
+        #: an fsync takes milliseconds on flash and other sessions go on.
+        self._disk = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ransdn-datastore-disk")
 
     # -- start and stop -------------------------------------------------------
 
@@ -121,6 +142,7 @@ class Datastores:
             tree.validate()
         await self._apply_backend(DataTree(self.schema), tree)
         self.running = tree
+        self.generation += 1
         self._running_text = self._serialise(tree)
         self._running_full = tree.print("json", WithDefaults.REPORT_ALL) or "{}"
         if was_rollback:
@@ -135,6 +157,16 @@ class Datastores:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(None, self._disk.shutdown)
+        self.files.close()
+        # Let change reports already queued run, then free the trees here
+        # and now, on this thread, before anyone closes the schema.
+        await asyncio.sleep(0)
+        for tree in (self.running, self._candidate, self.pending.rollback_to if self.pending else None):
+            if tree is not None:
+                tree.free()
+        self.pending = None
+        self._reset_candidate()
 
     # -- reading --------------------------------------------------------------
 
@@ -165,7 +197,18 @@ class Datastores:
                 type="protocol",
             ).with_info("session-id", str(holder))
 
-    def lock(self, name: Datastore, origin: Origin, now: float) -> None:
+    async def lock(self, name: Datastore, origin: Origin) -> None:
+        """Grant a lock (RFC 6241 7.5) once no change is in flight.
+
+        A change that was allowed when it arrived may still be waiting for
+        the backend or the disk; a lock granted meanwhile would see the
+        locked datastore change under it.  So the lock queues behind such
+        changes, and changes queued after it find the datastore locked.
+        """
+        async with self._txn:
+            self._grant_lock(name, origin)
+
+    def _grant_lock(self, name: Datastore, origin: Origin) -> None:
         holder = self.lock_holder(name)
         if holder is not None:
             raise RpcError(
@@ -180,8 +223,16 @@ class Datastores:
                 "The candidate datastore has uncommitted changes; commit or discard them first.",
                 type="protocol",
             ).with_info("session-id", str(by))
+        pending = self.pending
+        if name == "running" and pending is not None and pending.origin.session_id != origin.session_id:
+            by = pending.origin.session_id or 0
+            raise RpcError(
+                "lock-denied",
+                f"A confirmed commit by session {by} is outstanding; confirm or cancel it first.",
+                type="protocol",
+            ).with_info("session-id", str(by))
         assert origin.session_id is not None
-        self.locks[name] = (origin.session_id, now)
+        self.locks[name] = (origin.session_id, time.time())
 
     def unlock(self, name: Datastore, origin: Origin) -> None:
         holder = self.lock_holder(name)
@@ -213,6 +264,8 @@ class Datastores:
         self._check_writable(target, origin)
         if target == "running":
             async with self._txn:
+                # A lock may have been granted while this edit waited.
+                self._check_writable(target, origin)
                 result = apply_edit(self.schema, self.running, config, default_operation, error_option)
                 self._validate(result.tree)
                 if test_option != "test-only":
@@ -231,6 +284,7 @@ class Datastores:
         self._validate(source)
         if target == "running":
             async with self._txn:
+                self._check_writable(target, origin)
                 await self._set_running(source, origin)
         else:
             self._set_candidate(source, origin)
@@ -255,11 +309,24 @@ class Datastores:
             raise from_failure(exc, self.schema, tree=tree) from None
 
     def _set_candidate(self, tree: DataTree, origin: Origin, valid: bool = True) -> None:
+        self.generation += 1
         self._candidate = tree
         self._candidate_valid = valid
         self.candidate_modified_by = origin.session_id
 
+    def _candidate_committed(self, committed: DataTree) -> None:
+        """The candidate tree ``committed`` is running now.
+
+        The candidate is shared by every session that does not lock it, and
+        a commit awaits the backend and the disk: another session's edit or
+        copy may have replaced the candidate meanwhile.  That change was
+        answered <ok/> and is not part of what was committed, so it stays.
+        """
+        if self._candidate is committed:
+            self._reset_candidate()
+
     def _reset_candidate(self) -> None:
+        self.generation += 1
         self._candidate = None
         self._candidate_valid = True
         self.candidate_modified_by = None
@@ -278,6 +345,8 @@ class Datastores:
         self._check_writable("running", origin)
         self._check_writable("candidate", origin)
         async with self._txn:
+            self._check_writable("running", origin)
+            self._check_writable("candidate", origin)
             pending = self.pending
             if pending is None and persist_id is not None:
                 raise RpcError(
@@ -291,23 +360,24 @@ class Datastores:
             # candidate is running again, and on failure it is left as it was.
             new = self.candidate
             if not self._candidate_valid:
-                self._validate(new)
+                self._validate(new)  # adds the default nodes, in place
                 self._candidate_valid = True
+                self.generation += 1
             if pending is None and confirmed:
                 rollback_to = self.running.dup()
-                await asyncio.to_thread(self.files.save_rollback, self._running_text)
+                await self._on_disk(self.files.save_rollback, self._running_text)
                 try:
                     await self._set_running(new, origin)
                 except BaseException:
-                    self.files.drop_rollback()
+                    await self._on_disk(self.files.drop_rollback)
                     raise
                 self.pending = PendingCommit(rollback_to, origin, persist, timeout)
                 self._arm(self.pending)
-                self._reset_candidate()
+                self._candidate_committed(new)
                 self.listener.confirmed_commit("start", origin, timeout, persist)
                 return
             await self._set_running(new, origin)
-            self._reset_candidate()
+            self._candidate_committed(new)
             if pending is None:
                 return
             if confirmed:
@@ -321,7 +391,7 @@ class Datastores:
                 self._arm(pending)
                 self.listener.confirmed_commit("extend", origin, timeout, pending.persist)
             else:
-                self._finish_pending()
+                await self._finish_pending()
                 self.listener.confirmed_commit("complete", origin, None, pending.persist)
 
     async def cancel_commit(self, origin: Origin, persist_id: str | None) -> None:
@@ -387,17 +457,47 @@ class Datastores:
         ``origin`` made the change to running, ``cause`` the session whose
         action (cancel-commit, or ending) led to it.
         """
+        before = self.running
         await self._set_running(pending.rollback_to.dup(), origin)
-        self._reset_candidate()
-        self._finish_pending()
+        self._rebase_candidate(before)
+        await self._finish_pending()
         self.listener.confirmed_commit(event, cause, None, pending.persist)
 
-    def _finish_pending(self) -> None:
+    def _rebase_candidate(self, before: DataTree) -> None:
+        """Carry the candidate's own changes over a rollback of running.
+
+        A modified candidate holds the rolled-back configuration plus what
+        sessions edited since; committing it as it is would bring the
+        cancelled change back.  Its difference from running as it was
+        (``before``) is replayed onto the restored running instead.  Should
+        that no longer apply (an edit inside what was rolled back), the
+        candidate is reset to running, and the log says whose changes went.
+        """
+        candidate = self._candidate
+        if candidate is None:
+            return
+        rebased = candidate.rebased(before, self.running)
+        if rebased is None:
+            log.warning(
+                "the candidate's changes (last by session %s) do not apply to the configuration "
+                "restored by the rollback; the candidate is reset to running",
+                self.candidate_modified_by,
+            )
+            self._reset_candidate()
+            return
+        try:
+            rebased.validate()
+            valid = True
+        except LyFailure:
+            valid = False  # as a candidate may be; commit and validate will say why
+        self._set_candidate(rebased, Origin(self.candidate_modified_by), valid=valid)
+
+    async def _finish_pending(self) -> None:
         pending = self.pending
         if pending and pending.timer:
             pending.timer.cancel()
         self.pending = None
-        self.files.drop_rollback()
+        await self._on_disk(self.files.drop_rollback)
 
     # -- sessions --------------------------------------------------------------
 
@@ -424,6 +524,9 @@ class Datastores:
         text = tree.print("json", WithDefaults.EXPLICIT)
         return text.encode() if text.strip() else b"{}"
 
+    async def _on_disk(self, write: Callable[..., None], *args: bytes) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._disk, write, *args)
+
     async def _apply_backend(self, old: DataTree | str, new: DataTree | str) -> None:
         """Apply; trees or their RFC 7951 text (with defaults) are accepted."""
         as_json = lambda t: json.loads(t or "{}") if isinstance(t, str) else t.to_json()  # noqa: E731
@@ -445,8 +548,7 @@ class Datastores:
         new_full = new.print("json", WithDefaults.REPORT_ALL) or "{}"
         await self._apply_backend(old_full, new_full)
         try:
-            # fsync takes milliseconds; other sessions keep being served.
-            await asyncio.to_thread(self.files.save_running, new_text)
+            await self._on_disk(self.files.save_running, new_text)
         except OSError as exc:
             log.error("cannot save the running configuration: %s; undoing the change", exc)
             try:
@@ -455,6 +557,7 @@ class Datastores:
                 log.error("undoing failed as well: %s", undo)
             raise RpcError("operation-failed", f"Cannot save the configuration: {exc}") from None
         self.running = new
+        self.generation += 1
         self._running_text = new_text
         self._running_full = new_full
         # Reported after the reply is on its way: the change is done.

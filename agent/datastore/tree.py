@@ -123,6 +123,16 @@ def node_value(node: Node) -> str:
     return ffi.string(lib.lyd_get_value(node)).decode()
 
 
+def meta_value(node: Node, name: bytes, ctx: Any) -> str | None:
+    """The canonical value of the node's metadata ``name`` (e.g. b"operation"), or None."""
+    meta = node.meta
+    while meta != ffi.NULL:
+        if ffi.string(meta.name) == name:
+            return ffi.string(lib.lyd_value_get_canonical(ctx, ffi.addressof(meta.value))).decode()
+        meta = meta.next
+    return None
+
+
 def children(node: Node) -> Iterator[Node]:
     child = lib.lyd_child(node)
     while child != ffi.NULL:
@@ -286,6 +296,29 @@ class DataTree:
             raise LyFailure(take_errors(self.schema.ctx.cdata))
         self.root = holder[0]
         self.fix_root()
+
+    def rebased(self, base: "DataTree", onto: "DataTree") -> "DataTree | None":
+        """A copy of ``onto`` with this tree's changes relative to ``base``
+        replayed on it (not validated); None if they do not apply."""
+        ctx = self.schema.ctx.cdata
+        out = ffi.new("struct lyd_node **")
+        if lib.lyd_diff_siblings(base.root, self.root, 0, out) != lib.LY_SUCCESS:
+            take_errors(ctx)
+            return None
+        diff = DataTree(self.schema, out[0])
+        result = onto.dup()
+        if diff.empty:
+            return result
+        holder = ffi.new("struct lyd_node **", result.root)
+        ret = lib.lyd_diff_apply_all(holder, diff.root)
+        result.root = holder[0]
+        diff.free()
+        if ret != lib.LY_SUCCESS:
+            take_errors(ctx)
+            result.free()
+            return None
+        result.fix_root()
+        return result
 
     def validate(self, config_only: bool = True) -> None:
         """Validate the whole tree (adding default nodes); raise LyFailure."""

@@ -22,6 +22,7 @@ from lxml import etree
 from agent.datastore.tree import DataTree, LyFailure, Node, take_errors
 
 from .errors import RpcError
+from .lru import Lru
 from .xml import BASE_NS
 
 if TYPE_CHECKING:
@@ -68,6 +69,27 @@ def parse(elem: etree._Element | None, schema: "Schema") -> Filter | None:
     raise RpcError(
         "bad-attribute", f'Filter type "{kind}" is not supported.', type="protocol"
     ).with_info("bad-attribute", "type").with_info("bad-element", "filter")
+
+
+class FilterCache:
+    """Compiled filters by their text: a client polling with the same filter
+    compiles it once.  Errors are not cached (they are raised again)."""
+
+    def __init__(self, schema: "Schema", size: int = 128) -> None:
+        self.schema = schema
+        self._compiled: Lru[tuple[bytes, frozenset[tuple[str | None, str]]], Filter | None] = Lru(size)
+
+    def parse(self, elem: etree._Element | None) -> Filter | None:
+        if elem is None:
+            return None
+        # The namespaces in scope belong to the key: an XPath select's
+        # prefixes are bound by them, not by the filter's own text.
+        key = (etree.tostring(elem), frozenset(elem.nsmap.items()))
+        if key in self._compiled:
+            return self._compiled.get(key)
+        flt = parse(elem, self.schema)
+        self._compiled.put(key, flt)
+        return flt
 
 
 def _literal(value: str) -> str:

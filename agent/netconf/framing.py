@@ -54,6 +54,11 @@ class FrameDecoder:
         self.chunked = True
         self._scan_from = 0
 
+    @property
+    def partial(self) -> bool:
+        """Whether part of a message has arrived and the rest has not."""
+        return bool(self._buf or self._msg or self._chunk_left or self._skipping)
+
     def feed(self, data: bytes) -> None:
         """Take bytes from the transport."""
         self._buf += data

@@ -29,6 +29,7 @@ from agent.notifications import STREAM, parse_time
 
 from . import filters
 from .errors import RpcError, RpcErrors
+from .lru import Lru
 from .xml import BASE_NS, MONITORING_NS, NOTIF_NS, WITH_DEFAULTS_NS, escape, text_of
 
 if TYPE_CHECKING:
@@ -155,6 +156,9 @@ class Operations:
         self.server = server
         self.schema = server.schema
         self.store = server.store
+        self.filters = filters.FilterCache(server.schema)
+        #: get-config replies while the datastores stay as they were.
+        self._config_replies: Lru[tuple[object, ...], str] = Lru(16)
         self.handlers: dict[str, Handler] = {
             _q("get"): self.get,
             _q("get-config"): self.get_config,
@@ -206,16 +210,20 @@ class Operations:
         params = _params(op, {"source": BASE_NS, **_FILTERED})
         source = _datastore(_required(params, "source"))
         assert isinstance(source, str)
-        flt = filters.parse(params.get("filter"), self.schema)
+        flt = self.filters.parse(params.get("filter"))
         wd = _with_defaults(params)
-        tree = self.store.tree(source)  # type: ignore[arg-type]
-        shown = self._config_for_client(tree, flt)
-        body = (shown if shown is not None else tree).print("xml", wd)
-        return f"<data>{body}</data>"
+        key = (source, self.store.generation, flt, int(wd))
+        reply = self._config_replies.get(key)
+        if reply is None:
+            tree = self.store.tree(source)  # type: ignore[arg-type]
+            shown = self._config_for_client(tree, flt)
+            reply = f"<data>{(shown if shown is not None else tree).print('xml', wd)}</data>"
+            self._config_replies.put(key, reply)
+        return reply
 
     async def get(self, session: "NetconfSession", op: etree._Element) -> str:
         params = _params(op, _FILTERED)
-        flt = filters.parse(params.get("filter"), self.schema)
+        flt = self.filters.parse(params.get("filter"))
         wd = _with_defaults(params)
         touches = (lambda m: True) if flt is None else flt.touches
         data = DataTree(self.schema)
@@ -310,7 +318,7 @@ class Operations:
     async def lock(self, session: "NetconfSession", op: etree._Element) -> str:
         params = _params(op, {"target": BASE_NS})
         target = _datastore(_required(params, "target"))
-        self.store.lock(target, session.origin, time.time())  # type: ignore[arg-type]
+        await self.store.lock(target, session.origin)  # type: ignore[arg-type]
         return OK
 
     async def unlock(self, session: "NetconfSession", op: etree._Element) -> str:
@@ -411,7 +419,7 @@ class Operations:
             raise RpcError("missing-element", "stopTime needs startTime.").with_info("bad-element", "startTime")
         if stop is not None and start is not None and stop < start:
             raise RpcError("bad-element", "stopTime is before startTime.").with_info("bad-element", "stopTime")
-        flt = filters.parse(params.get("filter"), self.schema)
+        flt = self.filters.parse(params.get("filter"))
         sub = bus.subscribe(session, flt, start, stop)
         session.after_reply(lambda: self._start_subscription(sub))
         return OK

@@ -117,6 +117,11 @@ class NetconfSession:
                 self._paused = True
                 self.transport.pause_reading()
 
+    @property
+    def mid_message(self) -> bool:
+        """Whether the client has sent part of a message and not the rest."""
+        return self._decoder.partial
+
     def connection_lost(self) -> None:
         """The transport is gone, for whatever reason."""
         if self._closed:

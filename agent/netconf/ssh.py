@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+_CORK = getattr(socket, "TCP_CORK", None)
 
 
 def load_or_create_host_key(state_dir: Path) -> asyncssh.SSHKey:
@@ -74,13 +75,33 @@ class AuthorizedKeys:
 class _Channel:
     """Adapts an asyncssh channel to the session's Transport."""
 
-    __slots__ = ("chan",)
+    __slots__ = ("chan", "sock")
 
-    def __init__(self, chan: asyncssh.SSHServerChannel) -> None:
+    def __init__(self, chan: asyncssh.SSHServerChannel, sock: socket.socket | None) -> None:
         self.chan = chan
+        self.sock = sock
 
     def write(self, data: bytes) -> None:
-        self.chan.write(data)
+        sock = self.sock
+        if sock is None:
+            self.chan.write(data)
+            return
+        # asyncssh writes an SSH_MSG_IGNORE packet before every packet, each
+        # with its own send(); corked, a reply leaves as one TCP segment
+        # (half the sends and half the wake-ups on both ends).
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, _CORK, 1)
+        except OSError:
+            self.sock = None
+            self.chan.write(data)
+            return
+        try:
+            self.chan.write(data)
+        finally:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, _CORK, 0)
+            except OSError:
+                self.sock = None
 
     def close(self) -> None:
         self.chan.close()
@@ -115,26 +136,30 @@ class _NetconfSubsystem(asyncssh.SSHServerSession):  # type: ignore[misc]
     def session_started(self) -> None:
         assert self._chan is not None
         peer = self._conn.get_extra_info("peername")
+        sock = self._conn.get_extra_info("socket") if _CORK is not None else None
         self._session = NetconfSession(
             self._netconf,
-            _Channel(self._chan),
+            _Channel(self._chan, sock),
             username=self._conn.get_extra_info("username") or "",
             source_host=peer[0] if peer else None,
         )
         self._session.start()
 
     def data_received(self, data: bytes, datatype: object) -> None:
-        if self._sock is not None:
+        session = self._session
+        if session is None:
+            return
+        session.data_received(data)
+        if self._sock is not None and session.mid_message:
             # Acknowledge at once.  A client whose socket uses Nagle (paramiko,
             # hence ncclient) holds back the tail of a large request until
             # the first part is acknowledged, and Linux would delay that
-            # acknowledgement by up to 40 ms.
+            # acknowledgement by up to 40 ms.  (A complete request needs no
+            # hurry: its reply carries the acknowledgement.)
             try:
                 self._sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
             except OSError:
                 self._sock = None
-        if self._session is not None:
-            self._session.data_received(data)
 
     def eof_received(self) -> bool:
         if self._session is not None:
@@ -195,6 +220,7 @@ async def listen(
         encoding=None,
         gss_host=None,
         allow_pty=False,
+        line_editor=False,
         x11_forwarding=False,
         agent_forwarding=False,
         login_timeout=30,

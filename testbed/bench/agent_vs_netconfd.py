@@ -8,14 +8,25 @@ same ncclient code over SSH:
   per second;
 - ``rtt-8``: the same with 8 concurrent sessions, each on its own vif;
 - ``rtt-1-lte``: one session editing an LTE cell's TAC, which on the agent
-  side involves no simulated radio medium (a Wi-Fi sim agent also steps
-  its shared medium in the same process);
+  side involves no simulated radio medium (a Wi-Fi sim agent steps its
+  shared medium all the time);
+- ``get-1-lte``: one session repeating only get-config of the cell: the
+  cost of one small RPC through each server's SSH and XML layers, with no
+  datastore change (the floor under the round trips above);
 - ``imsi-push``: one LTE cell config of 6 slices x 512 IMSIs, pushed
   with edit-config (replace) + commit, alternating two IMSI sets so every
   push changes every entry; seconds per push.
 
 Client sessions run in separate processes so that ncclient's own CPU use
-is not serialised by one interpreter lock.  Each measurement is checked:
+is not serialised by one interpreter lock.  The Wi-Fi node and the cell
+run as two agent processes, as they would on two real nodes, so each
+row counts the CPU of the agent serving it (netconfd serves both models
+from one daemon).
+
+Durability differs: the agent writes running to disk atomically and
+fsyncs it (and its directory) before it answers a commit; netconfd
+rewrites its startup file in place without fsync.  The agent pays for
+that guarantee in every round trip measured here.  Each measurement is checked:
 errors are counted, and after the run the running datastore must hold
 what the last edit wrote.
 
@@ -64,8 +75,17 @@ class Target:
     lte_port: int
     username: str
     key_path: str
-    #: Server processes whose CPU time (with their descendants') is counted.
-    server_pids: tuple[int, ...] = ()
+    #: Server processes whose CPU time (with their descendants') is counted,
+    #: for the Wi-Fi node and for the cell.
+    wifi_pids: tuple[int, ...] = ()
+    lte_pids: tuple[int, ...] = ()
+
+    def pids(self, model: str) -> tuple[int, ...]:
+        return self.wifi_pids if model == "wifi" else self.lte_pids
+
+    @staticmethod
+    def kind(model: str) -> str:
+        return "wifi" if model == "wifi" else "lte"
 
 
 # Configuration documents
@@ -185,10 +205,13 @@ def _round_trips(
     """Edit + commit + get-config until the time is up.
 
     ``model`` "wifi" edits the VLAN of vif ``index`` (one vif per
-    session); "lte" edits the cell's TAC (one session only).
+    session); "lte" edits the cell's TAC (one session only); "lte-get"
+    only reads the cell.
     """
     from ncclient.operations import RPCError
 
+    if model == "lte-get":
+        return _reads(target, start_at, duration, direct)
     if model == "wifi":
         port, base, leaf = target.wifi_port, 200 + index * 200, "vlan"
         edit, subtree = (lambda v: vif_edit(index, v)), vif_filter(index)
@@ -221,6 +244,20 @@ def _round_trips(
                 lost += 1
                 first_error = first_error or f"running does not show {leaf} {value} after commit"
     return {"done": done, "errors": errors, "lost": lost, "first_error": first_error}
+
+
+def _reads(target: Target, start_at: float, duration: float, direct: bool) -> dict:
+    done = errors = 0
+    with _connect(target, target.lte_port, direct) as m:
+        m.get_config("running", filter=CELL_FILTER)
+        time.sleep(max(0.0, start_at - time.time()))
+        end = start_at + duration
+        while time.time() < end:
+            if "<tac>" in m.get_config("running", filter=CELL_FILTER).data_xml:
+                done += 1
+            else:
+                errors += 1
+    return {"done": done, "errors": errors, "lost": 0, "first_error": "" if not errors else "no <tac> in the reply"}
 
 
 def _push_cells(target: Target, slices: int, imsis: int, pushes: int) -> dict:
@@ -261,6 +298,7 @@ def measure_round_trips(
     model: str = "wifi",
     idle_cpu_per_second: float = 0.0,
 ) -> dict:
+    pids = target.pids(model)
     start_at = time.time() + 3.0 + 0.3 * sessions
     futures = [
         pool.submit(_round_trips, target, model, i, start_at, duration, direct)
@@ -269,9 +307,9 @@ def measure_round_trips(
     # Server CPU is sampled while every session is open, so it counts the
     # round trips and not the SSH handshakes.
     time.sleep(max(0.0, start_at - time.time()))
-    cpu_before = tree_cpu_seconds(target.server_pids)
+    cpu_before = tree_cpu_seconds(pids)
     time.sleep(max(0.0, start_at + duration - time.time()))
-    cpu_used = tree_cpu_seconds(target.server_pids) - cpu_before
+    cpu_used = tree_cpu_seconds(pids) - cpu_before
     results = [f.result() for f in futures]
     done = sum(r["done"] for r in results)
     performed = done + sum(r["lost"] for r in results)
@@ -290,10 +328,10 @@ def measure_round_trips(
     }
 
 
-def idle_cpu_per_second(target: Target, seconds: float = 3.0) -> float:
-    before = tree_cpu_seconds(target.server_pids)
+def idle_cpu_per_second(pids: tuple[int, ...], seconds: float = 3.0) -> float:
+    before = tree_cpu_seconds(pids)
     time.sleep(seconds)
-    return (tree_cpu_seconds(target.server_pids) - before) / seconds
+    return (tree_cpu_seconds(pids) - before) / seconds
 
 
 def tree_cpu_seconds(roots: tuple[int, ...]) -> float:
@@ -331,11 +369,11 @@ def measure_push(
     pushes: int,
     idle_cpu_per_second: float = 0.0,
 ) -> dict:
-    cpu_before = tree_cpu_seconds(target.server_pids)
+    cpu_before = tree_cpu_seconds(target.lte_pids)
     t0 = time.monotonic()
     r = pool.submit(_push_cells, target, slices, imsis, pushes).result()
     elapsed = time.monotonic() - t0
-    cpu_used = tree_cpu_seconds(target.server_pids) - cpu_before - idle_cpu_per_second * elapsed
+    cpu_used = tree_cpu_seconds(target.lte_pids) - cpu_before - idle_cpu_per_second * elapsed
     return {
         # Includes one SSH handshake and the final get-config.
         "server_cpu_seconds_per_push": cpu_used / pushes,
@@ -348,13 +386,15 @@ def measure_push(
 
 
 @contextlib.contextmanager
-def agent_farm(work: Path, key_path: Path):
-    """Run ``ransdn-agent-farm`` (one Wi-Fi node, one cell) as its own process."""
+def agent_farm(work: Path, key_path: Path, kind: str):
+    """Run ``ransdn-agent-farm`` with one agent of ``kind`` as its own process."""
+    work = work / kind
+    work.mkdir()
     inventory = work / "inventory.json"
     farm_bin = Path(sys.executable).with_name("ransdn-agent-farm")
     log = open(work / "farm.log", "wb")
     proc = subprocess.Popen(
-        [str(farm_bin), "--wifi", "1", "--lte", "1", "--radios-per-node", "1",
+        [str(farm_bin), f"--{kind}", "1", "--radios-per-node", "1",
          "--state-dir", str(work / "farm"), "--authorized-keys", str(key_path.with_suffix(".pub")),
          "--inventory", str(inventory)],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -365,7 +405,8 @@ def agent_farm(work: Path, key_path: Path):
             if proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"agent farm did not start: {(work / 'farm.log').read_text()[-2000:]}")
             time.sleep(0.1)
-        yield proc.pid, json.loads(inventory.read_text())
+        (agent,) = json.loads(inventory.read_text())
+        yield proc.pid, agent
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -394,21 +435,23 @@ async def _run(args: argparse.Namespace) -> dict:
         key = _client_key(work)
         netconfd = Netconfd()
         async with netconfd as nc:
-            with agent_farm(work, key) as (farm_pid, inventory):
-                by_kind = {a["kind"]: a for a in inventory}
+            with agent_farm(work, key, "wifi") as (wifi_pid, wifi), \
+                    agent_farm(work, key, "lte") as (lte_pid, lte):
                 targets = [
-                    Target("agent", "127.0.0.1", by_kind["wifi"]["port"], by_kind["lte"]["port"],
-                           "bench", str(key), (farm_pid,)),
+                    Target("agent", "127.0.0.1", wifi["port"], lte["port"],
+                           "bench", str(key), (wifi_pid,), (lte_pid,)),
                     Target("netconfd", nc.address, nc.port, nc.port, nc.username, str(nc.key_path),
-                           tuple(netconfd.pids)),
+                           tuple(netconfd.pids), tuple(netconfd.pids)),
                 ]
                 loop = asyncio.get_running_loop()
-                idle: dict[str, float] = {}
+                idle: dict[tuple[str, str], float] = {}
                 for target in targets:
                     await loop.run_in_executor(None, _prepare, target, args.sessions)
-                    idle[target.name] = await loop.run_in_executor(None, idle_cpu_per_second, target)
-                    results[target.name]["idle_cpu_per_second"] = idle[target.name]
-                    print(f"  {target.name:8} idle: {idle[target.name] * 100:.1f}% of a CPU", flush=True)
+                    for model in ("wifi", "lte"):
+                        idle[target.name, model] = cpu = await loop.run_in_executor(
+                            None, idle_cpu_per_second, target.pids(model))
+                        results[target.name][f"idle_cpu_per_second_{model}"] = cpu
+                        print(f"  {target.name:8} {model:4} idle: {cpu * 100:.1f}% of a CPU", flush=True)
                 for round_ in range(args.rounds):
                     # Alternate who goes first: the machine's load drifts.
                     for target in targets if round_ % 2 == 0 else targets[::-1]:
@@ -416,10 +459,11 @@ async def _run(args: argparse.Namespace) -> dict:
                             ("rtt-1", "wifi", 1),
                             (f"rtt-{args.sessions}", "wifi", args.sessions),
                             ("rtt-1-lte", "lte", 1),
+                            ("get-1-lte", "lte-get", 1),
                         ):
                             r = await loop.run_in_executor(
                                 None, measure_round_trips, pool, target, sessions, args.duration,
-                                True, model, idle[target.name],
+                                True, model, idle[target.name, Target.kind(model)],
                             )
                             best = results[target.name].get(key_name)
                             every = (best or {}).get("every_round", []) + [r["per_second"]]
@@ -438,7 +482,7 @@ async def _run(args: argparse.Namespace) -> dict:
                 for target in targets:
                     r = await loop.run_in_executor(
                         None, measure_push, pool, target, args.slices, args.imsis, args.pushes,
-                        idle[target.name],
+                        idle[target.name, "lte"],
                     )
                     results[target.name]["imsi-push"] = r
                     print(f"  {target.name:8} imsi-push {r['seconds_median'] * 1000:8.1f} ms "
@@ -452,6 +496,7 @@ def report(results: dict, args: argparse.Namespace) -> dict:
         ("rtt-1", "round trips/s", True),
         (f"rtt-{args.sessions}", "round trips/s", True),
         ("rtt-1-lte", "round trips/s", True),
+        ("get-1-lte", "RPCs/s", True),
         ("imsi-push", "s per push", False),
     ):
         a, n = results["agent"][key], results["netconfd"][key]
@@ -460,7 +505,7 @@ def report(results: dict, args: argparse.Namespace) -> dict:
         ratio = a[value] / n[value] if higher_better else n[value] / a[value]
         rows.append({"measure": key, "unit": unit, "agent": a[value], "netconfd": n[value],
                      "agent_advantage": ratio})
-    for key in ("rtt-1", f"rtt-{args.sessions}", "rtt-1-lte", "imsi-push"):
+    for key in ("rtt-1", f"rtt-{args.sessions}", "rtt-1-lte", "get-1-lte", "imsi-push"):
         a, n = results["agent"][key], results["netconfd"][key]
         value = "server_cpu_seconds_per_push" if key == "imsi-push" else "cpu_ms_median"
         scale = 1000 if key == "imsi-push" else 1
@@ -473,8 +518,11 @@ def report(results: dict, args: argparse.Namespace) -> dict:
               f"{r['agent_advantage']:14.2f}x")
     print("(agent/netconfd > 1 means the agent is better: more round trips per second, or less time\n"
           " or server CPU per operation.  Round trips: best of the rounds; CPU: median of the rounds.\n"
-          " Server CPU: the agent farm process; netconfd, sshd and their session processes;\n"
-          " each less its idle CPU use (the sim agent steps its radio medium when idle).)")
+          " Server CPU: the agent process serving the row (Wi-Fi node or cell); netconfd, sshd\n"
+          " and their session processes; each less its idle CPU use (the Wi-Fi sim agent steps\n"
+          " its radio medium when idle).\n"
+          " Durability: the agent fsyncs running (file and directory) before it answers a commit;\n"
+          " netconfd rewrites its startup file in place without fsync.)")
     return {
         "benchmark": "agent_vs_netconfd",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

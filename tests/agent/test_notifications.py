@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from typing import Any
 
@@ -134,3 +135,69 @@ def test_confirmed_commit_and_session_events(wifi_agent: AgentThread) -> None:
         while victim.connected and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not victim.connected
+
+
+def _edits(ev: etree._Element) -> list[tuple[str, str]]:
+    """(target without prefixes, operation) of each edit record."""
+    return [(re.sub(r"(?<=[/\[])[\w.-]+:", "", e.findtext("n:target", namespaces=NS) or ""),
+             e.findtext("n:operation", namespaces=NS) or "")
+            for e in ev.findall("n:edit", NS)]
+
+
+def test_large_changes_are_summarised_per_enclosing_node(
+    lte_agent: AgentThread, caplog: pytest.LogCaptureFixture
+) -> None:
+    with lte_agent.connect() as watcher, lte_agent.connect() as editor:
+        watcher.create_subscription()
+        editor.edit_config(target="running", config=C.config(C.six_slices_with_imsis(512)))
+        ev = events_until(watcher, "netconf-config-change")[-1]
+        # one new container, not one record per IMSI
+        assert _edits(ev) == [("/lte-cell", "create")]
+        # every IMSI of every slice replaced, and one slice's MME changed
+        replaced = C.six_slices_with_imsis(512).replace("<imsi>0010", "<imsi>0019")
+        replaced = replaced.replace("<address>192.0.2.1</address>", "<address>192.0.2.9</address>", 1)
+        editor.edit_config(target="running", config=C.config(
+            replaced.replace("<lte-cell ", f'<lte-cell xmlns:nc="{C.BASE_NS}" nc:operation="replace" ', 1)))
+        edits = _edits(events_until(watcher, "netconf-config-change")[-1])
+        acls = [(t, op) for t, op in edits if t.endswith("imsi-acl")]
+        assert len(acls) == 6 and {op for _, op in acls} == {"replace"}
+        assert any(t.endswith("mme[address='192.0.2.1'][port='36412']") and op == "delete" for t, op in edits)
+        assert any(t.endswith("mme[address='192.0.2.9'][port='36412']") and op == "create" for t, op in edits)
+        assert len(edits) == 8
+    assert not [r for r in caplog.records if "dropping notification" in r.getMessage()]
+
+
+def test_small_changes_list_every_edit(wifi_agent: AgentThread) -> None:
+    with wifi_agent.connect() as watcher, wifi_agent.connect() as editor:
+        editor.edit_config(target="running", config=C.config(C.wifi(C.radio(C.vif("w0", "alpha", 10)))))
+        watcher.create_subscription()
+        editor.edit_config(target="running", config=C.config(C.wifi(C.radio(
+            C.vif("w1", "beta", 1) + '<vif><name>w0</name><ssid>alpha2</ssid><vlan>7</vlan></vif>'))))
+        edits = _edits(events_until(watcher, "netconf-config-change")[-1])
+        assert sorted(op for _, op in edits) == ["create", "create", "replace"]
+        assert any("vif[name='w1']" in t for t, _ in edits)
+        # more than MAX_EDITS_PER_NODE new vifs under one radio: one record
+        many = "".join(C.vif(f"v{i}", f"ssid-{i}", 1) for i in range(12))
+        editor.edit_config(target="running", config=C.config(C.wifi(C.radio(many))))
+        assert _edits(events_until(watcher, "netconf-config-change")[-1]) == [
+            ("/wifi-node/radio[name='phy0']", "replace")]
+
+
+def test_many_scattered_edits_are_summarised_per_top_level_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent import notifications
+    from agent.datastore.schema import SchemaLibrary
+    from agent.datastore.tree import DataTree
+
+    schema = SchemaLibrary().get("wifi")
+    schema.claim()
+
+    def tree(ssids: list[str]) -> DataTree:
+        vifs = [{"name": f"w{i}", "ssid": s, "tenant": "t"} for i, s in enumerate(ssids)]
+        radios = [{"name": f"phy{r}", "band": "2.4ghz", "channel": 6, "vif": vifs} for r in range(3)]
+        return DataTree.from_json(schema, {"ransdn-wifi:wifi-node": {"radio": radios}}, config_only=True)
+
+    old, new = tree(["a", "b"]), tree(["a2", "b2"])
+    edits = notifications.config_edits(old, new)
+    assert len(edits) == 6 and {op for _, op in edits} == {"replace"}
+    monkeypatch.setattr(notifications, "MAX_EDITS", 5)
+    assert notifications.config_edits(old, new) == [("/ransdn-wifi:wifi-node", "replace")]

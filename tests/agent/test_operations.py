@@ -428,3 +428,25 @@ def test_two_sessions_edit_concurrently(wifi_agent: AgentThread) -> None:
     with wifi_agent.connect() as m:
         out = data(m.get_config(source="running"))
     assert len(texts(out, "//w:vif/w:name")) == 30
+
+
+def test_get_config_replies_follow_every_change_of_the_candidate(tmp_path: Path) -> None:
+    # get-config replies are reused while the datastores are unchanged; a
+    # commit that validates the candidate (adding its defaults) and then
+    # fails in the backend changes the candidate without editing it.
+    with AgentThread(tmp_path, kind="wifi", backend_options={"fail_on_ssid": "refused"}) as agent, \
+            agent.connect() as m:
+        m.edit_config(target="candidate", test_option="set",
+                      config=C.config(C.wifi(C.radio(C.vif("w0", "refused", 10)))))
+
+        def interval() -> list[str]:
+            out = data(m.get_config(source="candidate", with_defaults="report-all"))
+            return texts(out, "//w:radio[w:name='phy0']/w:scheduler/w:interval")
+
+        assert interval() == interval() == []
+        with pytest.raises(RPCError) as exc:
+            m.commit()
+        assert exc.value.message == "hostapd refused SSID 'refused'"
+        assert interval() == ["100000"]
+        m.edit_config(target="candidate", config=C.config(C.wifi(C.radio(C.vif("w0", "accepted", 10)))))
+        assert texts(data(m.get_config(source="candidate")), "//w:vif/w:ssid") == ["accepted"]

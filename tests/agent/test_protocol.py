@@ -234,3 +234,22 @@ def test_two_sessions_killing_each_other_do_not_hang(tmp_path: Path) -> None:
             assert r.rpc("<get/>", message_id="2").get("message-id") == "2"
         a.close()
         b.close()
+
+
+def test_the_same_xpath_filter_text_under_other_prefix_bindings(agent: AgentThread) -> None:
+    # Compiled filters are reused by their text; an XPath select's prefixes
+    # are bound outside that text, so the bindings must count too.
+    wifi = "urn:ransdn:params:xml:ns:yang:ransdn-wifi"
+    monitoring = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"
+    with raw(agent) as r:
+        r.hello()
+        r.rpc(f'<edit-config><target><running/></target><config><wifi-node xmlns="{wifi}"><radio>'
+              "<name>phy0</name><band>2.4ghz</band><channel>6</channel></radio></wifi-node></config></edit-config>")
+        flt = '<get><filter type="xpath" select="/p:*"/></get>'
+        first = r.rpc(flt, attrs=f' xmlns:p="{wifi}"')
+        second = r.rpc(flt, attrs=f' xmlns:p="{monitoring}"')
+        third = r.rpc(flt, attrs=f' xmlns:p="{wifi}"')
+    assert first.find(f".//{{{wifi}}}wifi-node") is not None
+    assert second.find(f".//{{{wifi}}}wifi-node") is None
+    assert second.find(f".//{{{monitoring}}}netconf-state") is not None
+    assert etree.tostring(third.find(f".//{{{wifi}}}wifi-node")) == etree.tostring(first.find(f".//{{{wifi}}}wifi-node"))
