@@ -168,6 +168,10 @@ def test_lte_plmn_manager_reports_s1_and_ues(city, keys):
                 "imsi_acl": {"imsis": ["001070000000001"], "default_action": "reject"},
                 "cells": ["cell1"]}})
     assert status == 201, body
+    # A UE can attach only once the cell has S1 up with the slice's MME
+    # (the sim rejects it with cause s1-down before that).
+    wait_for(lambda: ctl.get("/api/v1/slices/mvno/lte")["cells"][0]["s1_state"] == "up", 20,
+             "S1 up")
     ns = "urn:ransdn:params:xml:ns:yang:ransdn-sim"
     for imsi in ("001070000000001", "001070000000999"):
         agents.rpc(farm.agent("cell1"), key,
