@@ -27,8 +27,8 @@ Built in:
     the one with the largest entitlement — which stays uncapped and gets
     what the others leave.  (In the 2-AP seed case: A's vif on AP1 is
     capped at 30 %, AP2 takes the other 70 %.)  Vifs that get all they
-    want are not capped, so new demand is served at once, and the
-    guarantees that nobody needs are spread over them as head-room.
+    want are not capped and keep at least their contract share as
+    guarantee, so new demand is served at once by the local scheduler.
     An integral term corrects caps that the local schedulers enforce
     imperfectly (estimated versus measured airtime, in-flight overshoot).
 """
@@ -163,17 +163,7 @@ class ContentionAwarePolicy:
         aimed[:] = np.where(capped, x, np.nan)
         offset[:] = np.where(capped, offset, 0.0)
 
-        # Head-room: airtime of the radio nobody is entitled to becomes
-        # guarantee for the vifs that are not constrained, by contract
-        # weight, so that demand arriving there is served before the next
-        # period.
-        free = np.clip(1.0 - entitled, 0.0, 1.0)
-        open_weight = np.where(constrained, 0.0, np.maximum(m.contract_share, EPSILON))
-        radio_open = np.bincount(radio, weights=open_weight, minlength=n_radios)
-        headroom = np.where(
-            constrained, 0.0, free[radio] * open_weight / np.maximum(radio_open[radio], EPSILON)
-        )
-        guaranteed = np.minimum(x + headroom, 1.0)
+        guaranteed = _guarantees(radio, n_radios, x, m.contract_share, constrained)
 
         contract_cap = m.contract_cap
         has_contract_cap = ~np.isnan(contract_cap)
@@ -191,6 +181,40 @@ class ContentionAwarePolicy:
         binding = was_capped & ((m.throttled > 0.0) | (error < 0.0))
         updated = np.where(binding, offset + self.integral_gain * error, 0.5 * offset)
         return np.clip(updated, -self.integral_limit, self.integral_limit)
+
+
+def _guarantees(
+    radio: NDArray[np.intp],
+    n_radios: int,
+    x: FloatArray,
+    contract: FloatArray,
+    constrained: NDArray[np.bool_],
+) -> FloatArray:
+    """Guaranteed shares for one radio's local scheduler.
+
+    A vif that gets all it wants keeps at least its contract share as
+    guarantee, so that demand arriving there is served by the local
+    scheduler at once, not a control period later; while it is idle, its
+    credit is lent to the others anyway.  The vifs that want more than
+    their entitlement share what is left in proportion to their
+    entitlements (the local scheduler lends in proportion to guarantees
+    too, so only the ratios matter: the caps hold the totals).  Whatever
+    is still free is spread over the open vifs by contract, as head-room.
+    """
+    open_ = ~constrained
+    want = np.where(open_, np.maximum(x, contract), 0.0)
+    open_sum = np.bincount(radio, weights=want, minlength=n_radios)
+    want = want / np.maximum(open_sum, 1.0)[radio]
+    room = np.clip(1.0 - np.minimum(open_sum, 1.0), 0.0, 1.0)
+    tight = np.where(constrained, x, 0.0)
+    tight_sum = np.bincount(radio, weights=tight, minlength=n_radios)
+    scale = np.where(tight_sum > room, room / np.maximum(tight_sum, EPSILON), 1.0)
+    tight = tight * scale[radio]
+    spare = np.clip(room - np.minimum(tight_sum, room), 0.0, 1.0)
+    open_weight = np.where(open_, np.maximum(contract, EPSILON), 0.0)
+    open_total = np.bincount(radio, weights=open_weight, minlength=n_radios)
+    headroom = np.where(open_, spare[radio] * open_weight / np.maximum(open_total[radio], EPSILON), 0.0)
+    return np.minimum(np.where(constrained, tight, want + headroom), 1.0)
 
 
 def _residual_takers(

@@ -73,8 +73,14 @@ def test_work_conserving_when_b_goes_idle_and_capped_again_when_it_returns():
     sla = _records(decision)
     assert sla["A"].entitlement == 100.0
     assert sla["B"].cause == "no-backlog" and sla["B"].state == "ok"
+    # A is not capped any more; B's idle vif on AP0 keeps a guarantee so
+    # that B, should it start there, is served by the local scheduler at
+    # once (while idle, its credit is lent to A).
     a_ap0 = _setting(decision, "ap0", "wlan-A")
-    assert a_ap0.cap is None and a_ap0.guaranteed_share == 100.0
+    b_ap0 = _setting(decision, "ap0", "wlan-B")
+    assert a_ap0.cap is None and b_ap0.cap is None
+    assert a_ap0.guaranteed_share >= 30.0 and b_ap0.guaranteed_share > 0
+    assert a_ap0.guaranteed_share + b_ap0.guaranteed_share <= 100.0
     # B is back; the uncapped AP0 and AP1 split the channel evenly.
     decision = scheduler.step(feed.telemetry({A_ON_AP0: (0.5, 1.0), B_ON_AP1: (0.5, 1.0)}))
     assert _setting(decision, "ap0", "wlan-A").cap == 30.0
