@@ -7,7 +7,8 @@ when exactly the controller read each node.
 
 A vif's **demand** is what it would use if let.  A vif wanted more than it
 got -- it is *saturated*, its demand is the whole channel -- when its
-local scheduler held it back (throttled by its credit or cap), when frames
+local scheduler held it back (throttled by its credit or cap) after it used
+what it was allowed, when frames
 were dropped because its queue overflowed, or when it was backlogged for
 (nearly) the whole period with a standing queue at the end of it.  Being
 backlogged alone is not enough: on a busy radio every vif's frames wait
@@ -39,6 +40,9 @@ class DemandModel:
     #: Frames still queued at the sample that make a standing queue (used
     #: only when nodes report the queue length).
     standing_queue: int = 128
+    #: A throttled vif counts as saturated once it used this share of its
+    #: applied cap (or, without a cap, of its guarantee).
+    at_limit: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -153,9 +157,14 @@ def measure(
     dropped = vif_delta[:, 3] > 0
     queue = now.queue
     standing = np.where(queue >= 0, queue >= model.standing_queue, True)
+    # Held back by its own scheduler, having used what it was allowed: a
+    # bursty flow that is throttled now and then below its guarantee is not
+    # asking for more.
+    limit = np.where(np.isnan(applied_cap), applied_share, applied_cap)
+    at_limit = np.isnan(limit) | (achieved >= model.at_limit * limit)
     saturated = valid_vif & (
         ((backlogged >= model.saturated_backlog) & standing)
-        | (throttled >= model.saturated_throttle)
+        | ((throttled >= model.saturated_throttle) & at_limit)
         | dropped
     )
     demand = np.where(saturated, 1.0, achieved)

@@ -73,6 +73,7 @@ class OfflineRun:
     def __init__(self, scenario: Scenario, policy: str, *, seed: int = 0, **medium_options) -> None:
         self.scenario = scenario
         self.city = scenario.build()
+        medium_options.setdefault("step_ms", scenario.step_ms)
         self.medium = medium_for(self.city, seed=seed, **medium_options)
         self.scheduler = GlobalScheduler(policy)
         self.period = 0

