@@ -322,3 +322,35 @@ def random_city(
             )
             vifs.append(CityVif(node, "phy0", tenant.name, f"wlan-{tenant.name}", traffic, stations))
     return City(name, tuple(radios), tenant_list, tuple(vifs), None, {band: reach})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write a city as an agent-farm topology file."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m testbed.city", description=main.__doc__)
+    parser.add_argument("kind", choices=["seed", "random"])
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--aps", type=int, default=120)
+    parser.add_argument("--channels", default="36,40,44", help="comma-separated channel numbers")
+    parser.add_argument("--band", default="5ghz", choices=sorted(DEFAULT_RANGE_M))
+    parser.add_argument("--tenants", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    try:
+        if args.kind == "seed":
+            city = seed_city()
+        else:
+            channels = tuple(int(c) for c in args.channels.split(","))
+            city = random_city(
+                args.output.stem, aps=args.aps, channels=channels, band=args.band, tenants=args.tenants, seed=args.seed
+            )
+    except (CityError, ValueError) as exc:
+        parser.error(str(exc))
+    city.write(args.output)
+    print(f"{args.output}: {len(city.radios)} radios, {len(city.tenants)} tenants, {len(city.vifs)} vifs")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

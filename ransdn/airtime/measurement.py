@@ -53,6 +53,9 @@ class Counters:
     vif: NDArray[np.int64]  # (V, 4): measured, backlogged, throttled, drops
     #: Frames queued per vif at the sample; -1 where not reported.
     queue: NDArray[np.int64]
+    #: (V, 4) fractions: contract share, contract cap, applied share,
+    #: applied cap; nan where absent.
+    shares: FloatArray
 
 
 @dataclass(frozen=True)
@@ -83,14 +86,36 @@ class Measurement:
 
 
 def counters_of(radios: list[RadioSample] | tuple[RadioSample, ...], vifs: list[VifSample] | tuple[VifSample, ...]) -> Counters:
+    """Every numeric field of the samples, in one pass over each list."""
     radio = np.array(
         [(r.channel_time_us, r.busy_time_us, r.tx_time_us) for r in radios], dtype=np.int64
     ).reshape(len(radios), 3)
-    vif = np.array(
-        [(v.measured_us, v.backlogged_us, v.throttled_us, v.drops) for v in vifs], dtype=np.int64
-    ).reshape(len(vifs), 4)
-    queue = np.array([-1 if v.backlog_packets is None else v.backlog_packets for v in vifs], dtype=np.int64)
-    return Counters(radio, vif, queue)
+    # float64 holds counters exactly up to 2^53 us (285 years); None
+    # (no cap, not reported) becomes nan.
+    columns = np.array(
+        [
+            (
+                v.measured_us,
+                v.backlogged_us,
+                v.throttled_us,
+                v.drops,
+                v.backlog_packets,
+                v.contract_share,
+                v.contract_cap,
+                v.applied_share,
+                v.applied_cap,
+            )
+            for v in vifs
+        ],
+        dtype=float,
+    ).reshape(len(vifs), 9)
+    queue = columns[:, 4]
+    return Counters(
+        radio=radio,
+        vif=columns[:, :4].astype(np.int64),
+        queue=np.where(np.isnan(queue), -1, queue).astype(np.int64),
+        shares=columns[:, 5:] / 100.0,
+    )
 
 
 def realign(
@@ -116,25 +141,17 @@ def realign(
         j = vif_row.get(key)
         if j is not None:
             vif[i] = previous.vif[j]
-    return Counters(radio, vif, np.full(new.n_vifs, -1, dtype=np.int64))
-
-
-def _fraction(value: float | None) -> float:
-    return np.nan if value is None else value / 100.0
+    return Counters(radio, vif, np.full(new.n_vifs, -1, dtype=np.int64), np.full((new.n_vifs, 4), np.nan))
 
 
 def measure(
     topology: Topology,
-    vifs: list[VifSample] | tuple[VifSample, ...],
     now: Counters,
     before: Counters | None,
     model: DemandModel,
 ) -> Measurement:
     n_radios, n_vifs = topology.n_radios, topology.n_vifs
-    contract_share = np.fromiter((v.contract_share for v in vifs), float, n_vifs) / 100.0
-    contract_cap = np.fromiter((_fraction(v.contract_cap) for v in vifs), float, n_vifs)
-    applied_share = np.fromiter((_fraction(v.applied_share) for v in vifs), float, n_vifs)
-    applied_cap = np.fromiter((_fraction(v.applied_cap) for v in vifs), float, n_vifs)
+    contract_share, contract_cap, applied_share, applied_cap = now.shares.T
     if before is None:
         radio_delta = np.zeros((n_radios, 3))
         vif_delta = np.zeros((n_vifs, 4))

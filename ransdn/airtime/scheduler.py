@@ -149,7 +149,7 @@ class GlobalScheduler:
             topology = old
         now = counters_of(radios, vifs)
         before = realign(self._counters, old, topology)
-        measurement = measure(topology, vifs, now, before, self.config.demand)
+        measurement = measure(topology, now, before, self.config.demand)
         allocation = allocate(
             topology,
             measurement.contract_share,

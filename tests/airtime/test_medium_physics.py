@@ -140,3 +140,17 @@ def test_bad_city_documents_are_refused_clearly(tmp_path):
     with pytest.raises(CityError, match="bad.json"):
         City.read(bad)
     assert json.loads(json.dumps(seed_city().to_document()))["city"]["hearing"] == [[["ap1", "phy0"], ["ap2", "phy0"]]]
+
+
+def test_city_command_writes_a_farm_topology(tmp_path, capsys):
+    from testbed.city import main
+
+    out = tmp_path / "city.json"
+    assert main(["random", str(out), "--aps", "12", "--tenants", "4", "--seed", "3"]) == 0
+    city = City.read(out)
+    assert len(city.radios) == 12 and len(city.tenants) == 4
+    assert "12 radios" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["random", str(out), "--tenants", "2"])
+    assert "tenants must be 4..8" in capsys.readouterr().err
+    assert City.read(out) == city  # the refused run wrote nothing
