@@ -67,20 +67,37 @@ class Decision:
     def settings(self) -> list[VifSetting]:
         return [self._setting(v) for v in range(self.topology.n_vifs)]
 
-    def changed(self) -> NDArray[np.bool_]:
-        """Per vif: whether the decision differs from what is applied."""
+    def changed(self, min_delta: float = 0.0) -> NDArray[np.bool_]:
+        """Per vif: whether the decision differs from what is applied by
+        more than ``min_delta`` points (a cap appearing or going always
+        counts)."""
         m = self.measurement
+        tolerance = max(min_delta, 0.005)
         applied_share = np.round(m.applied_share * 100.0, 2)
         applied_cap = np.round(m.applied_cap * 100.0, 2)
-        share_differs = np.isnan(applied_share) | (np.abs(applied_share - self.guaranteed) > 0.005)
+        share_differs = np.isnan(applied_share) | (np.abs(applied_share - self.guaranteed) > tolerance)
         cap_differs = (np.isnan(applied_cap) != np.isnan(self.cap)) | (
-            ~np.isnan(self.cap) & (np.abs(np.nan_to_num(applied_cap) - np.nan_to_num(self.cap)) > 0.005)
+            ~np.isnan(self.cap) & (np.abs(np.nan_to_num(applied_cap) - np.nan_to_num(self.cap)) > tolerance)
         )
         return share_differs | cap_differs
 
-    def changes(self) -> list[VifSetting]:
+    def changes(self, min_delta: float = 0.0) -> list[VifSetting]:
         """The settings that differ from what the nodes report applied."""
-        return [self._setting(v) for v in np.flatnonzero(self.changed()).tolist()]
+        return [self._setting(v) for v in np.flatnonzero(self.changed(min_delta)).tolist()]
+
+    def radio_changes(self, min_delta: float = 0.0) -> dict[tuple[str, str], list[VifSetting]]:
+        """Every vif's settings of each radio on which something changed.
+
+        Push a radio's vifs together: guarantees only add up to at most
+        100 % as a set, so applying part of a set can be refused (the
+        ransdn-wifi model checks the sum).
+        """
+        radios = np.unique(self.topology.vif_radio[self.changed(min_delta)])
+        out: dict[tuple[str, str], list[VifSetting]] = {}
+        for r in radios.tolist():
+            vifs = np.flatnonzero(self.topology.vif_radio == r)
+            out[self.topology.radio_keys[r]] = [self._setting(v) for v in vifs.tolist()]
+        return out
 
     def sla_records(self) -> list[SlaRecord]:
         return sla_records(self.topology, self.sla)

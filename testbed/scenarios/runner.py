@@ -141,14 +141,10 @@ class OfflineRun:
         return Telemetry(time=self.medium.now_ns / 1e9, radios=radios, vifs=vifs)
 
     async def apply(self, decision: Decision) -> None:
-        changed: dict[tuple[str, str], dict[str, tuple[float, float | None]]] = {}
-        for s in decision.changes():
-            changed.setdefault((s.node_id, s.radio), {})[s.vif] = (s.guaranteed_share, s.cap)
-        for key, settings in changed.items():
+        for key, settings in decision.radio_changes().items():
+            by_name = {s.vif: s for s in settings}
             specs = [
-                replace(spec, guaranteed_share=settings[spec.name][0], cap=settings[spec.name][1])
-                if spec.name in settings
-                else spec
+                replace(spec, guaranteed_share=by_name[spec.name].guaranteed_share, cap=by_name[spec.name].cap)
                 for spec in self._vif_specs[key]
             ]
             await self.medium.set_vifs(key[0], key[1], specs)

@@ -186,7 +186,16 @@ def test_only_changed_settings_are_pushed():
     decision = scheduler.step(feed.telemetry(even, applied=contract))
     changes = decision.changes()
     assert [(c.node_id, c.vif, c.guaranteed_share, c.cap) for c in changes] == [("ap0", "wlan-A", 30.0, 30.0)]
+    # The whole radio is pushed together.
+    assert {k: [(v.vif, v.guaranteed_share, v.cap) for v in vs] for k, vs in decision.radio_changes().items()} == {
+        ("ap0", "phy0"): [("wlan-A", 30.0, 30.0), ("wlan-B", 70.0, None)]
+    }
     applied = dict(contract)
     applied[A_ON_AP0] = (30.0, 30.0)
     decision = scheduler.step(feed.telemetry({A_ON_AP0: (0.3, 1.0), B_ON_AP1: (0.7, 1.0)}, applied=applied))
-    assert decision.changes() == []
+    assert decision.changes() == [] and decision.radio_changes() == {}
+    # A dead-band ignores small moves of a guarantee.
+    applied[B_ON_AP1] = (69.8, None)
+    decision = scheduler.step(feed.telemetry({A_ON_AP0: (0.3, 1.0), B_ON_AP1: (0.7, 1.0)}, applied=applied))
+    assert decision.radio_changes(min_delta=0.5) == {}
+    assert list(decision.radio_changes()) == [("ap1", "phy0")]
