@@ -1,0 +1,1 @@
+"""The node agent's datastores: schema, data trees, edit-config engine, transactions and persistence."""

@@ -1,0 +1,1 @@
+"""NETCONF: framing, sessions, operations and SSH transport of the node agent."""

@@ -1,0 +1,1 @@
+"""The ``ransdn`` command line: a client of the REST API."""
