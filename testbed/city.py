@@ -9,9 +9,9 @@ member the farm ignores::
     {"nodes": [{"name": "ap1", "kind": "wifi", "position": [0, 0],
                 "radios": [{"name": "phy0", "band": "5ghz", "channel": 36,
                             "mac": "02:00:00:00:01:00"}]}, ...],
+     "medium": {"range_m": {"5ghz": 100.0},
+                "hearing": [[["ap1", "phy0"], ["ap2", "phy0"]]]},  # optional
      "city": {"name": "seed",
-              "range_m": {"5ghz": 100.0},
-              "hearing": [[["ap1", "phy0"], ["ap2", "phy0"]]],   # or null
               "tenants": [{"name": "A", "share": 30.0, "ssid": "tenant-A"}],
               "vifs": [{"node": "ap1", "radio": "phy0", "tenant": "A",
                         "vif": "wlan-A",
@@ -137,12 +137,14 @@ class City:
             node["radios"].append(
                 {"name": r.radio, "band": r.band, "channel": r.channel, "mac": r.mac, "position": list(r.position)}
             )
+        medium: dict[str, Any] = {"range_m": dict(self.range_m)}
+        if self.hearing is not None:
+            medium["hearing"] = [[list(a), list(b)] for a, b in self.hearing]
         return {
             "nodes": list(nodes.values()),
+            "medium": medium,
             "city": {
                 "name": self.name,
-                "range_m": dict(self.range_m),
-                "hearing": None if self.hearing is None else [[list(a), list(b)] for a, b in self.hearing],
                 "tenants": [asdict(t) for t in self.tenants],
                 "vifs": [
                     {
@@ -165,6 +167,7 @@ class City:
     def from_document(cls, doc: Any) -> "City":
         try:
             spec = doc["city"]
+            medium = doc.get("medium", {})
             radios = tuple(
                 CityRadio(
                     node=n["name"],
@@ -178,7 +181,7 @@ class City:
                 if n.get("kind", "wifi") == "wifi"
                 for r in n["radios"]
             )
-            hearing = spec.get("hearing")
+            hearing = medium.get("hearing")
             return cls(
                 name=spec["name"],
                 radios=radios,
@@ -197,7 +200,7 @@ class City:
                 hearing=None
                 if hearing is None
                 else tuple((tuple(a), tuple(b)) for a, b in hearing),  # type: ignore[misc]
-                range_m=dict(spec.get("range_m", DEFAULT_RANGE_M)),
+                range_m=dict(medium.get("range_m", DEFAULT_RANGE_M)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, CityError):
