@@ -30,7 +30,9 @@ Built in:
     want are not capped and keep at least their contract share as
     guarantee, so new demand is served at once by the local scheduler.
     An integral term corrects caps that the local schedulers enforce
-    imperfectly (estimated versus measured airtime, in-flight overshoot).
+    imperfectly (estimated versus measured airtime, in-flight overshoot);
+    it learns only from periods that ran entirely under the cap it decided
+    (a push lands mid-period), and only while the cap binds.
 """
 
 from __future__ import annotations
@@ -156,7 +158,13 @@ class ContentionAwarePolicy:
 
         offset = memory.vif_array("cap-offset", n_vifs, 0.0)
         aimed = memory.vif_array("aimed", n_vifs, np.nan)
-        offset[:] = self._integrate(m, offset, aimed)
+        decided = memory.vif_array("decided-cap", n_vifs, np.nan)
+        applied_before = memory.vif_array("applied-cap", n_vifs, np.nan)
+        # The period measured ran under the cap decided last time only if
+        # the node reported it both before and after the period.
+        in_force = _same(m.applied_cap, decided) & _same(applied_before, decided)
+        offset[:] = self._integrate(m, offset, np.where(in_force, aimed, np.nan))
+        applied_before[:] = m.applied_cap
 
         capped = constrained & ~uncapped_radio[radio]
         cap = np.where(capped, np.clip(x + offset, 0.0, 1.0), np.nan)
@@ -169,6 +177,7 @@ class ContentionAwarePolicy:
         has_contract_cap = ~np.isnan(contract_cap)
         cap = np.where(has_contract_cap, np.fmin(cap, contract_cap), cap)
         guaranteed = np.where(np.isnan(cap), guaranteed, np.minimum(guaranteed, cap))
+        decided[:] = np.round(cap, 4)
         return _keep_unmeasured(view, Settings(guaranteed=guaranteed, cap=cap))
 
     def _integrate(self, m: Measurement, offset: FloatArray, aimed: FloatArray) -> FloatArray:
@@ -181,6 +190,12 @@ class ContentionAwarePolicy:
         binding = was_capped & ((m.throttled > 0.0) | (error < 0.0))
         updated = np.where(binding, offset + self.integral_gain * error, 0.5 * offset)
         return np.clip(updated, -self.integral_limit, self.integral_limit)
+
+
+def _same(applied: FloatArray, decided: FloatArray) -> NDArray[np.bool_]:
+    """Whether an applied cap is the one decided (unknown counts as yes:
+    telemetry that does not report applied settings cannot say)."""
+    return np.isnan(applied) | (np.abs(applied - decided) <= 2e-4)
 
 
 def _guarantees(

@@ -1,7 +1,7 @@
 """The shared medium: every simulated radio of a city on one set of channels.
 
 Implements :class:`testbed.medium.model.Medium`.  Time advances in steps
-(2 ms by default).  Each step:
+(1 ms for up to 32 radios, 2 ms up to 256, 5 ms beyond, unless given).  Each step:
 
 1. every vif's traffic source offers bytes (:mod:`.traffic`);
 2. radios with frames their local scheduler would release contend for the
@@ -216,19 +216,19 @@ class SharedMedium:
         self,
         *,
         propagation: Propagation | None = None,
-        step_ms: float = 2.0,
+        step_ms: float | None = None,
         slot_us: float = 500.0,
         seed: int = 0,
         tx_status: bool = True,
         measured_scale: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if step_ms <= 0 or step_ms > 1000:
+        if step_ms is not None and not 0 < step_ms <= 1000:
             raise MediumError("step_ms must be in (0, 1000]")
         if not 0 < measured_scale <= 1000:
             raise MediumError("measured_scale must be in (0, 1000]")
         self.propagation = propagation or Propagation()
-        self.step_ns = int(step_ms * 1e6)
+        self._step_ns = None if step_ms is None else int(step_ms * 1e6)
         self.rng = np.random.default_rng(seed)
         self.access = ChannelAccess(self.rng, slot_us)
         self.tx_status = tx_status
@@ -242,6 +242,16 @@ class SharedMedium:
         self._task: asyncio.Task[None] | None = None
         #: Simulated time skipped because the loop fell behind wall time.
         self.lag_ns = 0
+
+    @property
+    def step_ns(self) -> int:
+        """The step: as given, or by the size of the city -- short steps
+        waste less channel time when a radio's scheduler holds its frames
+        mid-step, long ones keep a big city in real time."""
+        if self._step_ns is not None:
+            return self._step_ns
+        n = len(self._radios)
+        return 1_000_000 if n <= 32 else 2_000_000 if n <= 256 else 5_000_000
 
     # -- the Medium protocol ------------------------------------------------
 
@@ -406,18 +416,19 @@ class SharedMedium:
         await self.aclose()
 
     async def _run(self) -> None:
-        step_s = self.step_ns / 1e9
-        # Never simulate more than this much in one go: if the loop was
-        # blocked for longer, that time is skipped (and counted as lag).
-        max_behind = 50
+        # Wake every few milliseconds and simulate the steps that are due;
+        # never more than a tenth of a second's worth at once: if the loop
+        # was blocked for longer, that time is skipped (and counted as lag).
         last = self.clock()
         owed = 0.0
         while True:
-            await asyncio.sleep(step_s)
+            step_s = self.step_ns / 1e9
+            await asyncio.sleep(max(step_s, 0.005))
             now = self.clock()
             owed += now - last
             last = now
             due = int(owed / step_s)
+            max_behind = max(1, int(0.1 / step_s))
             if due > max_behind:
                 self.lag_ns += (due - max_behind) * self.step_ns
                 owed -= (due - max_behind) * step_s
