@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "ransdn.cli.events",
     "ransdn.cli.watch",
     "ransdn.cli.sla",
+    "ransdn.cli.scenario",
     "ransdn.cli.info",
     "ransdn.cli.demo",
 )

@@ -101,3 +101,14 @@ def test_seed_case_over_netconf_with_both_policies(tmp_path, keys):
             assert events[:2] == ["sla.violation-start", "sla.violation-end"]
         finally:
             live.close()
+
+
+def test_scenario_command_runs_the_seed_case_live():
+    out = run_cli("http://127.0.0.1:9", "scenario", "run", "seed", "--policy", "local-only",
+                  "--switch-at", "3", "--periods", "5")
+    assert out.returncode == 0, out.stderr
+    rows = [r for r in (line.split() for line in out.stdout.splitlines())
+            if len(r) > 1 and r[0].isdigit() and r[1] in ("local-only", "contention-aware")]
+    assert [r[0] for r in rows] == ["1", "2", "3", "4", "5"]
+    assert rows[0][1] == "local-only" and rows[-1][1] == "contention-aware"
+    assert "-> policy contention-aware from the next period" in out.stdout

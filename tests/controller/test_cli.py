@@ -12,6 +12,7 @@ COMMANDS = [
     ["slice"], ["slice", "create"], ["slice", "list"], ["slice", "show"], ["slice", "update"],
     ["slice", "delete"], ["slice", "lte"], ["events"], ["watch"], ["key"], ["lte"], ["demo"],
     ["sla"], ["sla", "list"], ["sla", "watch"], ["airtime"], ["airtime", "policy"],
+    ["scenario"], ["scenario", "list"], ["scenario", "run"],
 ]
 
 
