@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from ransdn.cli.client import ApiClient
 from ransdn.southbound.keys import load_or_create_client_key
 
 from . import SCENARIOS, scenario
-from .farm import BIN, CityFarm
+from .farm import BIN, CityFarm, stop_process
 from .live import LiveRun, PeriodSla
 
 
@@ -59,13 +58,7 @@ class ControllerLauncher:
         raise RuntimeError(f"the controller did not start; see {self.work / 'controller.log'}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def _row(k: int, sample: PeriodSla, slices: list[str]) -> str:

@@ -20,6 +20,17 @@ class FarmError(RuntimeError):
     pass
 
 
+def stop_process(proc: subprocess.Popen | None, timeout: float = 30.0) -> None:
+    """SIGTERM, then SIGKILL if it does not exit within ``timeout``."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class CityFarm:
     """One agent-farm process hosting every node of a city on one medium."""
 
@@ -51,13 +62,7 @@ class CityFarm:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
     def __enter__(self) -> "CityFarm":
         return self.start()

@@ -10,17 +10,15 @@ again within three periods.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ransdn.cli.client import ApiClient
-from ransdn.southbound.keys import load_or_create_client_key
 from testbed.medium.model import TrafficSpec
 from testbed.scenarios import scenario
 from testbed.scenarios.farm import CityFarm
 from testbed.scenarios.live import LiveRun, PeriodSla, slice_id
 
+from ..controller.conftest import keys  # noqa: F401 - the fixture
 from ..controller.processes import ControllerProcess, run_cli
 
 pytestmark = pytest.mark.slow
@@ -35,15 +33,6 @@ def _shares(p: PeriodSla) -> tuple[float, float]:
 def _within(p: PeriodSla, a: float, b: float, tol: float = 1.0) -> bool:
     got_a, got_b = _shares(p)
     return abs(got_a - a) <= tol and abs(got_b - b) <= tol
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> dict[str, Path]:
-    ctl = load_or_create_client_key(tmp_path / "keys" / "controller_ed25519")
-    tester = load_or_create_client_key(tmp_path / "keys" / "tester_ed25519", comment="tester")
-    auth = tmp_path / "keys" / "authorized_keys"
-    auth.write_text(ctl.public_line + "\n" + tester.public_line + "\n")
-    return {"controller": ctl.private_path, "tester": tester.private_path, "authorized": auth}
 
 
 def test_seed_case_over_netconf_with_both_policies(tmp_path, keys):
