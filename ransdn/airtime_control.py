@@ -54,9 +54,10 @@ class AirtimeConfig:
 
     period: float | None = None
     policy: str = "contention-aware"
-    #: Guarantees moving by less than this many points are not pushed (caps
-    #: appearing or going always are).
-    min_delta: float = 0.0
+    #: Settings moving by less than this many points are not pushed (caps
+    #: appearing or going always are): without it nearly every radio of a
+    #: busy city would be reconfigured every period for noise.
+    min_delta: float = 0.5
 
 
 class _SlaGauges:

@@ -657,8 +657,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--airtime-policy", default="contention-aware", choices=PolicyRegistry().names(),
                    help="global airtime policy (default contention-aware); switchable at run time "
                         "through the API")
-    p.add_argument("--airtime-min-delta", type=float, default=0.0, metavar="POINTS",
-                   help="do not push guarantee changes smaller than this (default 0)")
+    p.add_argument("--airtime-min-delta", type=float, default=0.5, metavar="POINTS",
+                   help="do not push airtime settings that moved by less than this (default 0.5)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
 

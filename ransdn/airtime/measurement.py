@@ -8,12 +8,13 @@ when exactly the controller read each node.
 A vif's **demand** is what it would use if let.  A vif wanted more than it
 got -- it is *saturated*, its demand is the whole channel -- when its
 local scheduler held it back (throttled by its credit or cap) after it used
-what it was allowed, when frames
-were dropped because its queue overflowed, or when it was backlogged for
-(nearly) the whole period with a standing queue at the end of it.  Being
-backlogged alone is not enough: on a busy radio every vif's frames wait
-behind the driver's queue, and a light flow that gets all it asks for is
-still "backlogged" most of the time.  Any other vif got everything it
+what it was allowed, when frames were dropped because its queue
+overflowed, or when a standing queue is left at the sample (it wants more
+now, even if it only started late in the period).  Being backlogged alone
+is not enough: on a busy radio every vif's frames wait behind the driver's
+queue, and a light flow that gets all it asks for is still "backlogged"
+most of the time.  (Nodes that do not report their queue fall back to
+"backlogged for nearly the whole period".)  Any other vif got everything it
 asked for: its demand is what it used.
 """
 
@@ -173,14 +174,18 @@ def measure(
     throttled = np.where(valid_vif, np.clip(vif_delta[:, 2] / vif_period, 0.0, 1.0), 0.0)
     dropped = vif_delta[:, 3] > 0
     queue = now.queue
-    standing = np.where(queue >= 0, queue >= model.standing_queue, True)
+    reported = queue >= 0
+    standing = reported & (queue >= model.standing_queue)
     # Held back by its own scheduler, having used what it was allowed: a
     # bursty flow that is throttled now and then below its guarantee is not
     # asking for more.
     limit = np.where(np.isnan(applied_cap), applied_share, applied_cap)
     at_limit = np.isnan(limit) | (achieved >= model.at_limit * limit)
     saturated = valid_vif & (
-        ((backlogged >= model.saturated_backlog) & standing)
+        # A standing queue at the sample: it wants more now, even if it
+        # only started late in the period.
+        (standing & (backlogged > 0))
+        | (~reported & (backlogged >= model.saturated_backlog))
         | ((throttled >= model.saturated_throttle) & at_limit)
         | dropped
     )

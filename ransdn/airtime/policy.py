@@ -27,8 +27,9 @@ Built in:
     the one with the largest entitlement — which stays uncapped and gets
     what the others leave.  (In the 2-AP seed case: A's vif on AP1 is
     capped at 30 %, AP2 takes the other 70 %.)  Vifs that get all they
-    want are not capped and keep at least their contract share as
-    guarantee, so new demand is served at once by the local scheduler.
+    want are not capped and keep their contract share as guarantee (as
+    far as the radio has room), so new demand is served at once by the
+    local scheduler; a radio without contention keeps its contracts.
     An integral term corrects caps that the local schedulers enforce
     imperfectly (estimated versus measured airtime, in-flight overshoot);
     it learns only from periods that ran entirely under the cap it decided
@@ -159,12 +160,14 @@ class ContentionAwarePolicy:
         offset = memory.vif_array("cap-offset", n_vifs, 0.0)
         aimed = memory.vif_array("aimed", n_vifs, np.nan)
         decided = memory.vif_array("decided-cap", n_vifs, np.nan)
-        applied_before = memory.vif_array("applied-cap", n_vifs, np.nan)
+        cap_before = memory.vif_array("applied-cap", n_vifs, np.nan)
+        share_before = memory.vif_array("applied-share", n_vifs, np.nan)
         # The period measured ran under the cap decided last time only if
         # the node reported it both before and after the period.
-        in_force = _same(m.applied_cap, decided) & _same(applied_before, decided)
-        offset[:] = self._integrate(m, offset, np.where(in_force, aimed, np.nan))
-        applied_before[:] = m.applied_cap
+        in_force = _same(m.applied_share, m.applied_cap, decided) & _same(share_before, cap_before, decided)
+        offset[:] = np.where(in_force, self._integrate(m, offset, aimed), offset)
+        cap_before[:] = m.applied_cap
+        share_before[:] = m.applied_share
 
         capped = constrained & ~uncapped_radio[radio]
         cap = np.where(capped, np.clip(x + offset, 0.0, 1.0), np.nan)
@@ -192,10 +195,13 @@ class ContentionAwarePolicy:
         return np.clip(updated, -self.integral_limit, self.integral_limit)
 
 
-def _same(applied: FloatArray, decided: FloatArray) -> NDArray[np.bool_]:
-    """Whether an applied cap is the one decided (unknown counts as yes:
-    telemetry that does not report applied settings cannot say)."""
-    return np.isnan(applied) | (np.abs(applied - decided) <= 2e-4)
+def _same(applied_share: FloatArray, applied_cap: FloatArray, decided: FloatArray) -> NDArray[np.bool_]:
+    """Whether the applied cap is the one decided.  Telemetry that reports
+    no applied settings cannot say, and counts as yes; a reported share
+    without a cap is "no cap"."""
+    unknown = np.isnan(applied_share)
+    both_none = np.isnan(applied_cap) & np.isnan(decided)
+    return unknown | both_none | (np.abs(applied_cap - decided) <= 2e-4)
 
 
 def _guarantees(
@@ -207,29 +213,22 @@ def _guarantees(
 ) -> FloatArray:
     """Guaranteed shares for one radio's local scheduler.
 
-    A vif that gets all it wants keeps at least its contract share as
-    guarantee, so that demand arriving there is served by the local
-    scheduler at once, not a control period later; while it is idle, its
-    credit is lent to the others anyway.  The vifs that want more than
-    their entitlement share what is left in proportion to their
-    entitlements (the local scheduler lends in proportion to guarantees
-    too, so only the ratios matter: the caps hold the totals).  Whatever
-    is still free is spread over the open vifs by contract, as head-room.
+    The vifs that want more than their entitlement are guaranteed their
+    entitlement (their radio gets that much of the channel: the caps see to
+    it).  Every other vif keeps its contract share as far as the rest of
+    the radio allows, so that demand arriving there is served by the local
+    scheduler at once, not a control period later; while it is idle its
+    credit is lent to the others anyway.  A radio where nobody is
+    constrained keeps its contracts as they are: nothing to push.
     """
-    open_ = ~constrained
-    want = np.where(open_, np.maximum(x, contract), 0.0)
-    open_sum = np.bincount(radio, weights=want, minlength=n_radios)
-    want = want / np.maximum(open_sum, 1.0)[radio]
-    room = np.clip(1.0 - np.minimum(open_sum, 1.0), 0.0, 1.0)
     tight = np.where(constrained, x, 0.0)
     tight_sum = np.bincount(radio, weights=tight, minlength=n_radios)
-    scale = np.where(tight_sum > room, room / np.maximum(tight_sum, EPSILON), 1.0)
-    tight = tight * scale[radio]
-    spare = np.clip(room - np.minimum(tight_sum, room), 0.0, 1.0)
-    open_weight = np.where(open_, np.maximum(contract, EPSILON), 0.0)
-    open_total = np.bincount(radio, weights=open_weight, minlength=n_radios)
-    headroom = np.where(open_, spare[radio] * open_weight / np.maximum(open_total[radio], EPSILON), 0.0)
-    return np.minimum(np.where(constrained, tight, want + headroom), 1.0)
+    tight = tight / np.maximum(tight_sum, 1.0)[radio]
+    room = np.clip(1.0 - tight_sum, 0.0, 1.0)
+    open_ = np.where(constrained, 0.0, contract)
+    open_sum = np.bincount(radio, weights=open_, minlength=n_radios)
+    scale = np.where(open_sum > room, room / np.maximum(open_sum, EPSILON), 1.0)
+    return np.minimum(np.where(constrained, tight, open_ * scale[radio]), 1.0)
 
 
 def _residual_takers(

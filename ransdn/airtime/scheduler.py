@@ -68,16 +68,18 @@ class Decision:
         return [self._setting(v) for v in range(self.topology.n_vifs)]
 
     def changed(self, min_delta: float = 0.0) -> NDArray[np.bool_]:
-        """Per vif: whether the decision differs from what is applied by
-        more than ``min_delta`` points (a cap appearing or going always
-        counts)."""
+        """Per vif: whether the decision differs from what is applied: a
+        guarantee by more than ``min_delta`` points, a cap by more than a
+        fifth of that (caps hold the split, guarantees only order the
+        vifs of a radio); a cap appearing or going always counts."""
         m = self.measurement
-        tolerance = max(min_delta, 0.005)
+        share_tolerance = max(min_delta, 0.005)
+        cap_tolerance = max(min_delta / 5, 0.005)
         applied_share = np.round(m.applied_share * 100.0, 2)
         applied_cap = np.round(m.applied_cap * 100.0, 2)
-        share_differs = np.isnan(applied_share) | (np.abs(applied_share - self.guaranteed) > tolerance)
+        share_differs = np.isnan(applied_share) | (np.abs(applied_share - self.guaranteed) > share_tolerance)
         cap_differs = (np.isnan(applied_cap) != np.isnan(self.cap)) | (
-            ~np.isnan(self.cap) & (np.abs(np.nan_to_num(applied_cap) - np.nan_to_num(self.cap)) > tolerance)
+            ~np.isnan(self.cap) & (np.abs(np.nan_to_num(applied_cap) - np.nan_to_num(self.cap)) > cap_tolerance)
         )
         return share_differs | cap_differs
 

@@ -72,6 +72,24 @@ class MediumError(ValueError):
     """A request the medium refuses; nothing was changed."""
 
 
+def _vif_counters(st: core.VifStats) -> VifCounters:
+    return VifCounters(
+        estimated_us=st.estimated_ns // 1000,
+        measured_us=st.charged_ns // 1000,
+        borrowed_us=st.borrowed_ns // 1000,
+        credit_us=int(st.credit_ns / 1000),
+        congestion_factor=min(max(st.congestion_factor, 0.001), 1000.0),
+        throttled_us=st.throttled_ns // 1000,
+        backlogged_us=st.backlogged_ns // 1000,
+        tx_packets=st.tx_packets,
+        tx_bytes=st.tx_bytes,
+        tx_drops=st.drop_packets,
+        backlog_packets=st.backlog_packets,
+        backlog_bytes=st.backlog_bytes,
+        source=st.source,  # type: ignore[arg-type]
+    )
+
+
 def _params(spec: SchedulerSpec, band: str) -> core.SchedulerParams:
     return core.SchedulerParams.from_us(
         spec.interval_us,
@@ -97,6 +115,8 @@ class _Vif:
     phase_ms: float = 0.0
     carry_bits: float = 0.0
     stations: dict[str, _Station] = field(default_factory=dict)
+    #: Counters as of the radio's last scheduler-interval boundary.
+    reported: VifCounters | None = None
 
 
 @dataclass
@@ -114,6 +134,8 @@ class _Radio:
     # Last step, for the contention decision.
     backlog: bool = False
     quiet_until_ns: int = 0
+    #: Channel, busy and transmit time at the last interval boundary.
+    reported_survey: tuple[int, int, int] | None = None
 
     @property
     def key(self) -> RadioKey:
@@ -552,6 +574,14 @@ class SharedMedium:
         interval = layout.interval_ns
         next_interval = self.now_ns + interval - (self.now_ns - layout.interval_origin_ns) % interval
         layout.quiet_until_ns = np.where(held, next_interval, layout.quiet_until_ns)
+        # Radios whose scheduler interval ended in this step report.
+        origin = layout.interval_origin_ns
+        crossed = (self.now_ns + duration - origin) // interval > (self.now_ns - origin) // interval
+        for i in np.flatnonzero(crossed).tolist():
+            r = radios[i]
+            r.reported_survey = (int(layout.channel_ns[i]), int(layout.busy_ns[i]), int(layout.tx_ns[i]))
+            for vif in r.vifs.values():
+                vif.reported = _vif_counters(r.sim.vif_stats(vif.slot))
         # Per station: this step's frames went to the station picked.
         sent = vout["tx_packets"][rows, cols]
         for k in np.flatnonzero(sent > 0).tolist():
@@ -567,29 +597,18 @@ class SharedMedium:
     # -- reports -------------------------------------------------------------
 
     def radio_snapshot(self, r: _Radio) -> RadioSnapshot:
+        """Counters as of the radio's last scheduler-interval boundary, the
+        way the kernel module reports them each interval: a reader then
+        always sees whole intervals, whenever it samples, and a cap the
+        scheduler reaches early in each interval does not show as noise."""
         layout = self._current_layout()
         index = layout.index[r.key]
-        channel_ns = int(layout.channel_ns[index])
-        busy_ns = int(layout.busy_ns[index])
-        tx_ns = int(layout.tx_ns[index])
-        vifs = {}
-        for name, vif in r.vifs.items():
-            st = r.sim.vif_stats(vif.slot)
-            vifs[name] = VifCounters(
-                estimated_us=st.estimated_ns // 1000,
-                measured_us=st.charged_ns // 1000,
-                borrowed_us=st.borrowed_ns // 1000,
-                credit_us=int(st.credit_ns / 1000),
-                congestion_factor=min(max(st.congestion_factor, 0.001), 1000.0),
-                throttled_us=st.throttled_ns // 1000,
-                backlogged_us=st.backlogged_ns // 1000,
-                tx_packets=st.tx_packets,
-                tx_bytes=st.tx_bytes,
-                tx_drops=st.drop_packets,
-                backlog_packets=st.backlog_packets,
-                backlog_bytes=st.backlog_bytes,
-                source=st.source,  # type: ignore[arg-type]
-            )
+        live = (int(layout.channel_ns[index]), int(layout.busy_ns[index]), int(layout.tx_ns[index]))
+        channel_ns, busy_ns, tx_ns = r.reported_survey or live
+        vifs = {
+            name: vif.reported or _vif_counters(r.sim.vif_stats(vif.slot))
+            for name, vif in r.vifs.items()
+        }
         stations = {}
         for vif in r.vifs.values():
             for mac, station in vif.stations.items():

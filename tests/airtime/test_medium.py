@@ -167,4 +167,15 @@ async def test_real_time_mode_steps_in_the_running_loop_until_closed():
     stopped = medium.now_ns
     await asyncio.sleep(0.05)
     assert medium.now_ns == stopped > 0
-    assert (await medium.snapshot("a"))["phy0"].survey.channel_time_us == stopped // 1000
+    assert 0 < (await medium.snapshot("a"))["phy0"].survey.channel_time_us <= stopped // 1000
+
+
+async def test_counters_are_reported_at_scheduler_interval_boundaries():
+    medium = SharedMedium(seed=9, step_ms=1.0)
+    await _two_aps(medium, cap=30.0)
+    medium.run_for(1.05)
+    a = (await medium.snapshot("a"))["phy0"]
+    # Sampled 50 ms into an interval: the report is the one of t = 1 s,
+    # whole intervals, in which the cap held A to exactly its 30 %.
+    assert a.survey.channel_time_us == 1_000_000
+    assert a.vifs["x"].measured_us == pytest.approx(300_000, abs=2_000)
