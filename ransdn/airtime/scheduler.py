@@ -35,6 +35,15 @@ class SchedulerConfig:
 
 
 @dataclass(frozen=True)
+class Ingested:
+    """One period's samples as arrays, with their topology."""
+
+    time: float
+    topology: Topology
+    counters: Counters
+
+
+@dataclass(frozen=True)
 class VifSetting:
     """What a vif's local scheduler should be given, percent."""
 
@@ -156,17 +165,27 @@ class GlobalScheduler:
         self._policy = self.registry.create(name, **options)
 
     def step(self, telemetry: Telemetry) -> Decision:
+        """One control period: :meth:`ingest`, then :meth:`decide`."""
+        return self.decide(self.ingest(telemetry))
+
+    def ingest(self, telemetry: Telemetry) -> Ingested:
+        """The samples as arrays, and the topology they imply (re-used
+        while the layout stays the same).  Changes no state; raises
+        :class:`~.telemetry.TelemetryError` on inconsistent samples."""
         radios, vifs = telemetry.radios, telemetry.vifs
         signature = layout_signature(radios, vifs)
-        old = self._topology
-        if old is None or old.signature != signature:
+        topology = self._topology
+        if topology is None or topology.signature != signature:
             topology = build_topology(radios, vifs, signature, self.config.clique_budget)
-            if old is not None:
-                for memory in self._memories.values():
-                    memory.realign(old, topology)
-        else:
-            topology = old
-        now = counters_of(radios, vifs)
+        return Ingested(telemetry.time, topology, counters_of(radios, vifs))
+
+    def decide(self, ingested: Ingested) -> Decision:
+        """The array computation of one period: measurement, entitlements,
+        SLA, the policy's settings."""
+        old, topology, now = self._topology, ingested.topology, ingested.counters
+        if old is not None and old.signature != topology.signature:
+            for memory in self._memories.values():
+                memory.realign(old, topology)
         before = realign(self._counters, old, topology)
         measurement = measure(topology, now, before, self.config.demand)
         allocation = allocate(
@@ -175,7 +194,7 @@ class GlobalScheduler:
             measurement.demand,
             domain_capacity(topology, measurement),
         )
-        sla, events = self._sla.update(topology, measurement, allocation, telemetry.time)
+        sla, events = self._sla.update(topology, measurement, allocation, ingested.time)
         self._period += 1
         view = PeriodView(self._period, topology, measurement, allocation)
         memory = self._memories.setdefault(self._policy.name, PolicyMemory())
@@ -185,7 +204,7 @@ class GlobalScheduler:
         self._counters = now
         self.last = Decision(
             period=self._period,
-            time=telemetry.time,
+            time=ingested.time,
             policy=self._policy.name,
             topology=topology,
             measurement=measurement,
