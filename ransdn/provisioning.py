@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
 from ransdn.render.desired import DesiredConfig
-from ransdn.render.edit import NodeDiff, RenderError, diff_node
+from ransdn.render.edit import NodeDiff, RenderError, diff_node, needs_psk_hashes
 from ransdn.southbound.connection import NodeConnection
 from ransdn.southbound.netconf import NetconfError, NetconfSession
 from ransdn.yangdata import NAMESPACES, YangModels
@@ -94,12 +94,18 @@ class TransactionResult:
                 "nodes": [n.to_dict() for n in self.nodes]}
 
 
-async def read_running(session: NetconfSession, kind: str, models: YangModels
+async def read_running_config(session: NetconfSession, kind: str, models: YangModels) -> dict:
+    """The part of running the controller owns on a node of ``kind``."""
+    return models.xml_to_json(await session.get_config("running", RUNNING_FILTER[kind]))
+
+
+async def read_running(session: NetconfSession, desired: DesiredConfig, models: YangModels
                        ) -> tuple[dict, dict]:
-    """Running configuration and (for Wi-Fi) the PSK hashes from state."""
-    running = models.xml_to_json(await session.get_config("running", RUNNING_FILTER[kind]))
+    """Running configuration and, when the comparison needs them, the PSK
+    hashes from state (see :func:`needs_psk_hashes`)."""
+    running = await read_running_config(session, desired.kind, models)
     state: dict = {}
-    if kind == "wifi":
+    if needs_psk_hashes(desired, running):
         try:
             state = models.xml_to_json(await session.get(PSK_STATE_FILTER))
         except NetconfError as e:
@@ -189,7 +195,7 @@ class Provisioner:
         return result
 
     async def _prepare(self, p: _Prepared) -> None:
-        s, kind = p.session, p.desired.kind
+        s = p.session
         step = "lock"
         try:
             await s.lock("candidate")
@@ -197,7 +203,7 @@ class Provisioner:
             step = "discard-changes"
             await s.discard_changes()
             step = "get-config"
-            running, state = await read_running(s, kind, self._models)
+            running, state = await read_running(s, p.desired, self._models)
             diff: NodeDiff = diff_node(p.desired, running, state)
             p.outcome.changes = diff.changes
             if diff.empty:
@@ -216,7 +222,7 @@ class Provisioner:
             await s.commit(confirmed=True, timeout=self.confirm_timeout)
             p.committed = True
             step = "verify"
-            running, state = await read_running(s, kind, self._models)
+            running, state = await read_running(s, p.desired, self._models)
             left = diff_node(p.desired, running, state)
             if not left.empty:
                 p.outcome.outcome = "failed"

@@ -119,7 +119,7 @@ class Reconciler:
                 desired = self._render(node)
                 if desired is None:
                     return result
-                running, state = await read_running(session, conn.kind, self._models)
+                running, state = await read_running(session, desired, self._models)
                 diff = diff_node(desired, running, state)
                 if diff.empty:
                     return result

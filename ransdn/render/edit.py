@@ -74,6 +74,26 @@ def _state_psk_hashes(state: JsonTree) -> dict[tuple[str, str], str]:
     return out
 
 
+def needs_psk_hashes(desired: DesiredConfig, running: JsonTree) -> bool:
+    """Whether comparing ``desired`` with ``running`` hinges on a PSK.
+
+    Nodes never return the PSK, so it is compared through the
+    ``psk-sha256`` state leaf; reading state can be costly on a real radio
+    (station dumps, surveys), so it is read only when a WPA2 vif matches on
+    every other setting and its key is therefore the open question.
+    """
+    if desired.kind != "wifi":
+        return False
+    _, run_vifs = _running_vifs(running)
+    for key, want in desired.vifs.items():
+        have = run_vifs.get(key)
+        if (have is not None and (want.get("security") or {}).get("psk")
+                and (have.get("security") or {}).get("psk") is None
+                and _canonical_vif(want) == _canonical_vif(have)):
+            return True
+    return False
+
+
 def _dec(v: Any, default: str | None = "0") -> Decimal | None:
     if v is None:
         return Decimal(default) if default is not None else None

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 from ncclient import manager
 
-from ransdn.provisioning import read_running
+from ransdn.provisioning import read_running_config
 from ransdn.render import vif_name
 
 from ransdn.service import Controller, ControllerConfig
@@ -129,8 +129,8 @@ async def test_out_of_band_edit_on_netconfd_is_repaired(tmp_path):
             ev = ctl.events(kind="drift.repaired")[-1]
             assert ev.node == "ap1" and "settings differ" in ev.message
             assert "out-of-band change" in ev.details["reason"]
-            running, _ = await read_running(ctl.connections["ap1"].usable_session(), "wifi",
-                                            ctl.models)
+            running = await read_running_config(ctl.connections["ap1"].usable_session(), "wifi",
+                                                ctl.models)
             assert running["ransdn-wifi:wifi-node"]["radio"][0]["vif"][0]["ssid"] == "CityNet"
         finally:
             await ctl.stop()

@@ -98,3 +98,25 @@ def test_psk_drift_is_seen_through_the_state_hash():
     good = hashlib.sha256(bytes.fromhex(psk)).hexdigest()
     assert diff_node(d, running, state(good)).empty
     assert diff_node(d, running, state("f" * 64)).changes == [f"vif phy0/{acme0}: PSK differs"]
+
+
+def test_state_is_read_only_when_a_psk_is_the_open_question():
+    from ransdn.render.edit import needs_psk_hashes
+    d = render_all(NODES, _slices())["ap1"]
+    acme0, city0 = vif_name("acme", "phy0"), vif_name("city", "phy0")
+    without_psk = {k: (v if k != "security" else {"mode": v["mode"]})
+                   for k, v in d.vifs[("phy0", acme0)].items()}
+
+    def running(*vifs):
+        return {"ransdn-wifi:wifi-node": {"radio": [
+            {"name": "phy0", "band": "2.4ghz", "channel": 6, "vif": list(vifs)}]}}
+
+    # the WPA2 vif matches on everything else: only its key can tell
+    assert needs_psk_hashes(d, running(without_psk, d.vifs[("phy0", city0)]))
+    # it differs anyway (it will be replaced, key included), or is missing
+    assert not needs_psk_hashes(d, running({**without_psk, "ssid": "Other"}))
+    assert not needs_psk_hashes(d, running(d.vifs[("phy0", city0)]))
+    # open vifs and LTE cells never need it
+    open_only = render_all(NODES, _slices()[1:])
+    assert not needs_psk_hashes(open_only["ap1"], running(d.vifs[("phy0", city0)]))
+    assert not needs_psk_hashes(open_only["c1"], {})
