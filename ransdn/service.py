@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from ransdn.admission import admit
+from ransdn.airtime import PolicyRegistry
+from ransdn.airtime_control import AirtimeConfig, AirtimeControl
 from ransdn.lte import cell_view, slice_cell_status
 from ransdn.metrics import ControllerMetrics
 from ransdn.model.errors import (
@@ -87,6 +89,8 @@ class ControllerConfig:
     #: When set, node addresses must be IP literals inside these networks
     #: (the management networks); nodes elsewhere are refused at registration.
     node_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] | None = None
+    #: The global airtime scheduler's control loop (off unless a period is set).
+    airtime: AirtimeConfig = field(default_factory=AirtimeConfig)
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir or self.db.parent
@@ -125,6 +129,7 @@ class Controller:
         self.metrics.watch_state(
             lambda: [self.slice_state(s) for s in self.store.list_slices()],
             lambda: [(n.kind, self.connection_state(n.name)) for n in self.store.list_nodes()])
+        self.airtime = AirtimeControl(self, config.airtime)
         self.started = False
 
     # -- lifecycle -----------------------------------------------------------
@@ -133,9 +138,11 @@ class Controller:
         for node in self.store.list_nodes():
             self._connect(node)
         self.reconciler.start()
+        self.airtime.start()
         self.started = True
 
     async def stop(self) -> None:
+        await self.airtime.stop()
         await self.reconciler.stop()
         await asyncio.gather(*(c.stop() for c in self.connections.values()))
         self.connections.clear()
@@ -589,7 +596,13 @@ class Controller:
     def sla(self, slice_id: str | None = None) -> list[dict[str, Any]]:
         if slice_id is not None:
             self.get_slice(slice_id)
-        return []
+        return self.airtime.sla(slice_id, iso=_iso)
+
+    def airtime_status(self) -> dict[str, Any]:
+        return self.airtime.status(iso=_iso)
+
+    def set_airtime_policy(self, name: str) -> None:
+        self.airtime.set_policy(name)
 
 
 def _natural(name: str) -> list[Any]:
@@ -639,6 +652,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--node-networks", metavar="CIDR[,CIDR...]",
                    type=lambda v: tuple(ipaddress.ip_network(x.strip()) for x in v.split(",")),
                    help="only accept nodes whose address is an IP in these networks")
+    p.add_argument("--airtime-period", type=float, default=0.0, metavar="SECONDS",
+                   help="run the global airtime scheduler every SECONDS (default 0: off)")
+    p.add_argument("--airtime-policy", default="contention-aware", choices=PolicyRegistry().names(),
+                   help="global airtime policy (default contention-aware); switchable at run time "
+                        "through the API")
+    p.add_argument("--airtime-min-delta", type=float, default=0.5, metavar="POINTS",
+                   help="do not push airtime settings that moved by less than this (default 0.5)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
 
@@ -657,7 +677,10 @@ def main(argv: list[str] | None = None) -> int:
                               reconcile_interval=args.reconcile_interval,
                               keepalive_interval=args.keepalive_interval,
                               backoff_cap=args.backoff_cap, confirm_timeout=args.confirm_timeout,
-                              node_networks=args.node_networks)
+                              node_networks=args.node_networks,
+                              airtime=AirtimeConfig(period=args.airtime_period or None,
+                                                    policy=args.airtime_policy,
+                                                    min_delta=args.airtime_min_delta))
 
     async def run() -> None:
         controller = Controller(config)

@@ -9,9 +9,9 @@ member the farm ignores::
     {"nodes": [{"name": "ap1", "kind": "wifi", "position": [0, 0],
                 "radios": [{"name": "phy0", "band": "5ghz", "channel": 36,
                             "mac": "02:00:00:00:01:00"}]}, ...],
+     "medium": {"range_m": {"5ghz": 100.0},
+                "hearing": [[["ap1", "phy0"], ["ap2", "phy0"]]]},  # optional
      "city": {"name": "seed",
-              "range_m": {"5ghz": 100.0},
-              "hearing": [[["ap1", "phy0"], ["ap2", "phy0"]]],   # or null
               "tenants": [{"name": "A", "share": 30.0, "ssid": "tenant-A"}],
               "vifs": [{"node": "ap1", "radio": "phy0", "tenant": "A",
                         "vif": "wlan-A",
@@ -137,12 +137,14 @@ class City:
             node["radios"].append(
                 {"name": r.radio, "band": r.band, "channel": r.channel, "mac": r.mac, "position": list(r.position)}
             )
+        medium: dict[str, Any] = {"range_m": dict(self.range_m)}
+        if self.hearing is not None:
+            medium["hearing"] = [[list(a), list(b)] for a, b in self.hearing]
         return {
             "nodes": list(nodes.values()),
+            "medium": medium,
             "city": {
                 "name": self.name,
-                "range_m": dict(self.range_m),
-                "hearing": None if self.hearing is None else [[list(a), list(b)] for a, b in self.hearing],
                 "tenants": [asdict(t) for t in self.tenants],
                 "vifs": [
                     {
@@ -165,6 +167,7 @@ class City:
     def from_document(cls, doc: Any) -> "City":
         try:
             spec = doc["city"]
+            medium = doc.get("medium", {})
             radios = tuple(
                 CityRadio(
                     node=n["name"],
@@ -178,7 +181,7 @@ class City:
                 if n.get("kind", "wifi") == "wifi"
                 for r in n["radios"]
             )
-            hearing = spec.get("hearing")
+            hearing = medium.get("hearing")
             return cls(
                 name=spec["name"],
                 radios=radios,
@@ -197,7 +200,7 @@ class City:
                 hearing=None
                 if hearing is None
                 else tuple((tuple(a), tuple(b)) for a, b in hearing),  # type: ignore[misc]
-                range_m=dict(spec.get("range_m", DEFAULT_RANGE_M)),
+                range_m=dict(medium.get("range_m", DEFAULT_RANGE_M)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, CityError):
@@ -322,3 +325,35 @@ def random_city(
             )
             vifs.append(CityVif(node, "phy0", tenant.name, f"wlan-{tenant.name}", traffic, stations))
     return City(name, tuple(radios), tenant_list, tuple(vifs), None, {band: reach})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write a city as an agent-farm topology file."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m testbed.city", description=main.__doc__)
+    parser.add_argument("kind", choices=["seed", "random"])
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--aps", type=int, default=120)
+    parser.add_argument("--channels", default="36,40,44", help="comma-separated channel numbers")
+    parser.add_argument("--band", default="5ghz", choices=sorted(DEFAULT_RANGE_M))
+    parser.add_argument("--tenants", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    try:
+        if args.kind == "seed":
+            city = seed_city()
+        else:
+            channels = tuple(int(c) for c in args.channels.split(","))
+            city = random_city(
+                args.output.stem, aps=args.aps, channels=channels, band=args.band, tenants=args.tenants, seed=args.seed
+            )
+    except (CityError, ValueError) as exc:
+        parser.error(str(exc))
+    city.write(args.output)
+    print(f"{args.output}: {len(city.radios)} radios, {len(city.tenants)} tenants, {len(city.vifs)} vifs")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

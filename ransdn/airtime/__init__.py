@@ -25,7 +25,7 @@ from .policy import (
     Settings,
     UnknownPolicyError,
 )
-from .scheduler import Decision, GlobalScheduler, SchedulerConfig, VifSetting
+from .scheduler import Decision, GlobalScheduler, Ingested, SchedulerConfig, VifSetting
 from .sla import Hysteresis, SlaEvent, SlaRecord
 from .telemetry import (
     RadioSample,
@@ -42,6 +42,7 @@ __all__ = [
     "Decision",
     "GlobalScheduler",
     "Hysteresis",
+    "Ingested",
     "LocalOnlyPolicy",
     "PeriodView",
     "Policy",

@@ -7,12 +7,14 @@ when exactly the controller read each node.
 
 A vif's **demand** is what it would use if let.  A vif wanted more than it
 got -- it is *saturated*, its demand is the whole channel -- when its
-local scheduler held it back (throttled by its credit or cap), when frames
-were dropped because its queue overflowed, or when it was backlogged for
-(nearly) the whole period with a standing queue at the end of it.  Being
-backlogged alone is not enough: on a busy radio every vif's frames wait
-behind the driver's queue, and a light flow that gets all it asks for is
-still "backlogged" most of the time.  Any other vif got everything it
+local scheduler held it back (throttled by its credit or cap) after it used
+what it was allowed, when frames were dropped because its queue
+overflowed, or when a standing queue is left at the sample (it wants more
+now, even if it only started late in the period).  Being backlogged alone
+is not enough: on a busy radio every vif's frames wait behind the driver's
+queue, and a light flow that gets all it asks for is still "backlogged"
+most of the time.  (Nodes that do not report their queue fall back to
+"backlogged for nearly the whole period".)  Any other vif got everything it
 asked for: its demand is what it used.
 """
 
@@ -39,6 +41,9 @@ class DemandModel:
     #: Frames still queued at the sample that make a standing queue (used
     #: only when nodes report the queue length).
     standing_queue: int = 128
+    #: A throttled vif counts as saturated once it used this share of its
+    #: applied cap (or, without a cap, of its guarantee).
+    at_limit: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,9 @@ class Counters:
     vif: NDArray[np.int64]  # (V, 4): measured, backlogged, throttled, drops
     #: Frames queued per vif at the sample; -1 where not reported.
     queue: NDArray[np.int64]
+    #: (V, 4) fractions: contract share, contract cap, applied share,
+    #: applied cap; nan where absent.
+    shares: FloatArray
 
 
 @dataclass(frozen=True)
@@ -79,14 +87,36 @@ class Measurement:
 
 
 def counters_of(radios: list[RadioSample] | tuple[RadioSample, ...], vifs: list[VifSample] | tuple[VifSample, ...]) -> Counters:
+    """Every numeric field of the samples, in one pass over each list."""
     radio = np.array(
         [(r.channel_time_us, r.busy_time_us, r.tx_time_us) for r in radios], dtype=np.int64
     ).reshape(len(radios), 3)
-    vif = np.array(
-        [(v.measured_us, v.backlogged_us, v.throttled_us, v.drops) for v in vifs], dtype=np.int64
-    ).reshape(len(vifs), 4)
-    queue = np.array([-1 if v.backlog_packets is None else v.backlog_packets for v in vifs], dtype=np.int64)
-    return Counters(radio, vif, queue)
+    # float64 holds counters exactly up to 2^53 us (285 years); None
+    # (no cap, not reported) becomes nan.
+    columns = np.array(
+        [
+            (
+                v.measured_us,
+                v.backlogged_us,
+                v.throttled_us,
+                v.drops,
+                v.backlog_packets,
+                v.contract_share,
+                v.contract_cap,
+                v.applied_share,
+                v.applied_cap,
+            )
+            for v in vifs
+        ],
+        dtype=float,
+    ).reshape(len(vifs), 9)
+    queue = columns[:, 4]
+    return Counters(
+        radio=radio,
+        vif=columns[:, :4].astype(np.int64),
+        queue=np.where(np.isnan(queue), -1, queue).astype(np.int64),
+        shares=columns[:, 5:] / 100.0,
+    )
 
 
 def realign(
@@ -112,25 +142,17 @@ def realign(
         j = vif_row.get(key)
         if j is not None:
             vif[i] = previous.vif[j]
-    return Counters(radio, vif, np.full(new.n_vifs, -1, dtype=np.int64))
-
-
-def _fraction(value: float | None) -> float:
-    return np.nan if value is None else value / 100.0
+    return Counters(radio, vif, np.full(new.n_vifs, -1, dtype=np.int64), np.full((new.n_vifs, 4), np.nan))
 
 
 def measure(
     topology: Topology,
-    vifs: list[VifSample] | tuple[VifSample, ...],
     now: Counters,
     before: Counters | None,
     model: DemandModel,
 ) -> Measurement:
     n_radios, n_vifs = topology.n_radios, topology.n_vifs
-    contract_share = np.fromiter((v.contract_share for v in vifs), float, n_vifs) / 100.0
-    contract_cap = np.fromiter((_fraction(v.contract_cap) for v in vifs), float, n_vifs)
-    applied_share = np.fromiter((_fraction(v.applied_share) for v in vifs), float, n_vifs)
-    applied_cap = np.fromiter((_fraction(v.applied_cap) for v in vifs), float, n_vifs)
+    contract_share, contract_cap, applied_share, applied_cap = now.shares.T
     if before is None:
         radio_delta = np.zeros((n_radios, 3))
         vif_delta = np.zeros((n_vifs, 4))
@@ -152,10 +174,19 @@ def measure(
     throttled = np.where(valid_vif, np.clip(vif_delta[:, 2] / vif_period, 0.0, 1.0), 0.0)
     dropped = vif_delta[:, 3] > 0
     queue = now.queue
-    standing = np.where(queue >= 0, queue >= model.standing_queue, True)
+    reported = queue >= 0
+    standing = reported & (queue >= model.standing_queue)
+    # Held back by its own scheduler, having used what it was allowed: a
+    # bursty flow that is throttled now and then below its guarantee is not
+    # asking for more.
+    limit = np.where(np.isnan(applied_cap), applied_share, applied_cap)
+    at_limit = np.isnan(limit) | (achieved >= model.at_limit * limit)
     saturated = valid_vif & (
-        ((backlogged >= model.saturated_backlog) & standing)
-        | (throttled >= model.saturated_throttle)
+        # A standing queue at the sample: it wants more now, even if it
+        # only started late in the period.
+        (standing & (backlogged > 0))
+        | (~reported & (backlogged >= model.saturated_backlog))
+        | ((throttled >= model.saturated_throttle) & at_limit)
         | dropped
     )
     demand = np.where(saturated, 1.0, achieved)

@@ -27,10 +27,13 @@ Built in:
     the one with the largest entitlement — which stays uncapped and gets
     what the others leave.  (In the 2-AP seed case: A's vif on AP1 is
     capped at 30 %, AP2 takes the other 70 %.)  Vifs that get all they
-    want are not capped, so new demand is served at once, and the
-    guarantees that nobody needs are spread over them as head-room.
+    want are not capped and keep their contract share as guarantee (as
+    far as the radio has room), so new demand is served at once by the
+    local scheduler; a radio without contention keeps its contracts.
     An integral term corrects caps that the local schedulers enforce
-    imperfectly (estimated versus measured airtime, in-flight overshoot).
+    imperfectly (estimated versus measured airtime, in-flight overshoot);
+    it learns only from periods that ran entirely under the cap it decided
+    (a push lands mid-period), and only while the cap binds.
 """
 
 from __future__ import annotations
@@ -156,29 +159,28 @@ class ContentionAwarePolicy:
 
         offset = memory.vif_array("cap-offset", n_vifs, 0.0)
         aimed = memory.vif_array("aimed", n_vifs, np.nan)
-        offset[:] = self._integrate(m, offset, aimed)
+        decided = memory.vif_array("decided-cap", n_vifs, np.nan)
+        cap_before = memory.vif_array("applied-cap", n_vifs, np.nan)
+        share_before = memory.vif_array("applied-share", n_vifs, np.nan)
+        # The period measured ran under the cap decided last time only if
+        # the node reported it both before and after the period.
+        in_force = _same(m.applied_share, m.applied_cap, decided) & _same(share_before, cap_before, decided)
+        offset[:] = np.where(in_force, self._integrate(m, offset, aimed), offset)
+        cap_before[:] = m.applied_cap
+        share_before[:] = m.applied_share
 
         capped = constrained & ~uncapped_radio[radio]
         cap = np.where(capped, np.clip(x + offset, 0.0, 1.0), np.nan)
         aimed[:] = np.where(capped, x, np.nan)
         offset[:] = np.where(capped, offset, 0.0)
 
-        # Head-room: airtime of the radio nobody is entitled to becomes
-        # guarantee for the vifs that are not constrained, by contract
-        # weight, so that demand arriving there is served before the next
-        # period.
-        free = np.clip(1.0 - entitled, 0.0, 1.0)
-        open_weight = np.where(constrained, 0.0, np.maximum(m.contract_share, EPSILON))
-        radio_open = np.bincount(radio, weights=open_weight, minlength=n_radios)
-        headroom = np.where(
-            constrained, 0.0, free[radio] * open_weight / np.maximum(radio_open[radio], EPSILON)
-        )
-        guaranteed = np.minimum(x + headroom, 1.0)
+        guaranteed = _guarantees(radio, n_radios, x, m.contract_share, constrained)
 
         contract_cap = m.contract_cap
         has_contract_cap = ~np.isnan(contract_cap)
         cap = np.where(has_contract_cap, np.fmin(cap, contract_cap), cap)
         guaranteed = np.where(np.isnan(cap), guaranteed, np.minimum(guaranteed, cap))
+        decided[:] = np.round(cap, 4)
         return _keep_unmeasured(view, Settings(guaranteed=guaranteed, cap=cap))
 
     def _integrate(self, m: Measurement, offset: FloatArray, aimed: FloatArray) -> FloatArray:
@@ -191,6 +193,42 @@ class ContentionAwarePolicy:
         binding = was_capped & ((m.throttled > 0.0) | (error < 0.0))
         updated = np.where(binding, offset + self.integral_gain * error, 0.5 * offset)
         return np.clip(updated, -self.integral_limit, self.integral_limit)
+
+
+def _same(applied_share: FloatArray, applied_cap: FloatArray, decided: FloatArray) -> NDArray[np.bool_]:
+    """Whether the applied cap is the one decided.  Telemetry that reports
+    no applied settings cannot say, and counts as yes; a reported share
+    without a cap is "no cap"."""
+    unknown = np.isnan(applied_share)
+    both_none = np.isnan(applied_cap) & np.isnan(decided)
+    return unknown | both_none | (np.abs(applied_cap - decided) <= 2e-4)
+
+
+def _guarantees(
+    radio: NDArray[np.intp],
+    n_radios: int,
+    x: FloatArray,
+    contract: FloatArray,
+    constrained: NDArray[np.bool_],
+) -> FloatArray:
+    """Guaranteed shares for one radio's local scheduler.
+
+    The vifs that want more than their entitlement are guaranteed their
+    entitlement (their radio gets that much of the channel: the caps see to
+    it).  Every other vif keeps its contract share as far as the rest of
+    the radio allows, so that demand arriving there is served by the local
+    scheduler at once, not a control period later; while it is idle its
+    credit is lent to the others anyway.  A radio where nobody is
+    constrained keeps its contracts as they are: nothing to push.
+    """
+    tight = np.where(constrained, x, 0.0)
+    tight_sum = np.bincount(radio, weights=tight, minlength=n_radios)
+    tight = tight / np.maximum(tight_sum, 1.0)[radio]
+    room = np.clip(1.0 - tight_sum, 0.0, 1.0)
+    open_ = np.where(constrained, 0.0, contract)
+    open_sum = np.bincount(radio, weights=open_, minlength=n_radios)
+    scale = np.where(open_sum > room, room / np.maximum(open_sum, EPSILON), 1.0)
+    return np.minimum(np.where(constrained, tight, open_ * scale[radio]), 1.0)
 
 
 def _residual_takers(

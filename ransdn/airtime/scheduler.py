@@ -35,6 +35,15 @@ class SchedulerConfig:
 
 
 @dataclass(frozen=True)
+class Ingested:
+    """One period's samples as arrays, with their topology."""
+
+    time: float
+    topology: Topology
+    counters: Counters
+
+
+@dataclass(frozen=True)
 class VifSetting:
     """What a vif's local scheduler should be given, percent."""
 
@@ -67,20 +76,39 @@ class Decision:
     def settings(self) -> list[VifSetting]:
         return [self._setting(v) for v in range(self.topology.n_vifs)]
 
-    def changed(self) -> NDArray[np.bool_]:
-        """Per vif: whether the decision differs from what is applied."""
+    def changed(self, min_delta: float = 0.0) -> NDArray[np.bool_]:
+        """Per vif: whether the decision differs from what is applied: a
+        guarantee by more than ``min_delta`` points, a cap by more than a
+        fifth of that (caps hold the split, guarantees only order the
+        vifs of a radio); a cap appearing or going always counts."""
         m = self.measurement
+        share_tolerance = max(min_delta, 0.005)
+        cap_tolerance = max(min_delta / 5, 0.005)
         applied_share = np.round(m.applied_share * 100.0, 2)
         applied_cap = np.round(m.applied_cap * 100.0, 2)
-        share_differs = np.isnan(applied_share) | (np.abs(applied_share - self.guaranteed) > 0.005)
+        share_differs = np.isnan(applied_share) | (np.abs(applied_share - self.guaranteed) > share_tolerance)
         cap_differs = (np.isnan(applied_cap) != np.isnan(self.cap)) | (
-            ~np.isnan(self.cap) & (np.abs(np.nan_to_num(applied_cap) - np.nan_to_num(self.cap)) > 0.005)
+            ~np.isnan(self.cap) & (np.abs(np.nan_to_num(applied_cap) - np.nan_to_num(self.cap)) > cap_tolerance)
         )
         return share_differs | cap_differs
 
-    def changes(self) -> list[VifSetting]:
+    def changes(self, min_delta: float = 0.0) -> list[VifSetting]:
         """The settings that differ from what the nodes report applied."""
-        return [self._setting(v) for v in np.flatnonzero(self.changed()).tolist()]
+        return [self._setting(v) for v in np.flatnonzero(self.changed(min_delta)).tolist()]
+
+    def radio_changes(self, min_delta: float = 0.0) -> dict[tuple[str, str], list[VifSetting]]:
+        """Every vif's settings of each radio on which something changed.
+
+        Push a radio's vifs together: guarantees only add up to at most
+        100 % as a set, so applying part of a set can be refused (the
+        ransdn-wifi model checks the sum).
+        """
+        radios = np.unique(self.topology.vif_radio[self.changed(min_delta)])
+        out: dict[tuple[str, str], list[VifSetting]] = {}
+        for r in radios.tolist():
+            vifs = np.flatnonzero(self.topology.vif_radio == r)
+            out[self.topology.radio_keys[r]] = [self._setting(v) for v in vifs.tolist()]
+        return out
 
     def sla_records(self) -> list[SlaRecord]:
         return sla_records(self.topology, self.sla)
@@ -137,26 +165,36 @@ class GlobalScheduler:
         self._policy = self.registry.create(name, **options)
 
     def step(self, telemetry: Telemetry) -> Decision:
+        """One control period: :meth:`ingest`, then :meth:`decide`."""
+        return self.decide(self.ingest(telemetry))
+
+    def ingest(self, telemetry: Telemetry) -> Ingested:
+        """The samples as arrays, and the topology they imply (re-used
+        while the layout stays the same).  Changes no state; raises
+        :class:`~.telemetry.TelemetryError` on inconsistent samples."""
         radios, vifs = telemetry.radios, telemetry.vifs
         signature = layout_signature(radios, vifs)
-        old = self._topology
-        if old is None or old.signature != signature:
+        topology = self._topology
+        if topology is None or topology.signature != signature:
             topology = build_topology(radios, vifs, signature, self.config.clique_budget)
-            if old is not None:
-                for memory in self._memories.values():
-                    memory.realign(old, topology)
-        else:
-            topology = old
-        now = counters_of(radios, vifs)
+        return Ingested(telemetry.time, topology, counters_of(radios, vifs))
+
+    def decide(self, ingested: Ingested) -> Decision:
+        """The array computation of one period: measurement, entitlements,
+        SLA, the policy's settings."""
+        old, topology, now = self._topology, ingested.topology, ingested.counters
+        if old is not None and old.signature != topology.signature:
+            for memory in self._memories.values():
+                memory.realign(old, topology)
         before = realign(self._counters, old, topology)
-        measurement = measure(topology, vifs, now, before, self.config.demand)
+        measurement = measure(topology, now, before, self.config.demand)
         allocation = allocate(
             topology,
             measurement.contract_share,
             measurement.demand,
             domain_capacity(topology, measurement),
         )
-        sla, events = self._sla.update(topology, measurement, allocation, telemetry.time)
+        sla, events = self._sla.update(topology, measurement, allocation, ingested.time)
         self._period += 1
         view = PeriodView(self._period, topology, measurement, allocation)
         memory = self._memories.setdefault(self._policy.name, PolicyMemory())
@@ -166,7 +204,7 @@ class GlobalScheduler:
         self._counters = now
         self.last = Decision(
             period=self._period,
-            time=telemetry.time,
+            time=ingested.time,
             policy=self._policy.name,
             topology=topology,
             measurement=measurement,

@@ -6,7 +6,8 @@ For every (domain, slice) with a vif in the domain, each period:
   normalised so that the domain's weights add up to at most 100 percent;
 - ``entitlement``: what the demand-aware max-min split gives it this
   period (equal to ``guaranteed`` when every slice is backlogged, more
-  when others leave airtime unused, less when it wants less);
+  when others leave airtime unused, less when it wants less), counted
+  for the part of the period its vifs had frames queued;
 - ``achieved``: the channel time its vifs in the domain actually used;
 - ``error`` = entitlement - achieved, in percentage points (positive:
   under-served).
@@ -159,7 +160,11 @@ class SlaTracker:
         weight = np.maximum.reduceat(m.contract_share[pair_vif], topology.group_starts) if n_groups else np.zeros(0)
         domain_weight = np.bincount(topology.group_domain, weights=weight, minlength=topology.n_domains)
         guaranteed = 100.0 * weight / np.maximum(domain_weight[topology.group_domain], 1.0)
-        entitlement = 100.0 * allocation.group
+        # A saturated vif is owed its entitlement for the part of the period
+        # it had frames: an on-off source that sent half the period is owed
+        # its share of that half (the others had the rest meanwhile).
+        owed = allocation.vif * np.where(m.saturated, m.backlogged, 1.0)
+        entitlement = 100.0 * np.bincount(pair_group, weights=owed[pair_vif], minlength=n_groups)
         achieved = 100.0 * np.bincount(pair_group, weights=m.achieved[pair_vif], minlength=n_groups)
         error = entitlement - achieved
         backlogged = np.bincount(pair_group, weights=m.saturated[pair_vif], minlength=n_groups) > 0

@@ -149,6 +149,17 @@ async def all_sla(request: web.Request) -> web.Response:
     return json_response({"items": controller(request).sla()})
 
 
+async def airtime_status(request: web.Request) -> web.Response:
+    return json_response(controller(request).airtime_status())
+
+
+async def set_airtime_policy(request: web.Request) -> web.Response:
+    doc = await read_body(request)
+    c = controller(request)
+    c.set_airtime_policy(doc["policy"])
+    return json_response(c.airtime_status())
+
+
 # -- nodes ----------------------------------------------------------------------
 
 async def list_nodes(request: web.Request) -> web.Response:
@@ -261,6 +272,14 @@ def endpoints() -> list[Endpoint]:
                  slice_sla, {200: "SlaReport"}, (404,), params=(SLICE_ID,)),
         Endpoint("GET", "/api/v1/sla", "listSla", "SLA of every slice", "sla", all_sla,
                  {200: "SlaReport"}),
+        Endpoint("GET", "/api/v1/airtime", "getAirtime",
+                 "Global airtime scheduler: policy, period and the last control period", "sla",
+                 airtime_status, {200: "AirtimeStatus"}),
+        Endpoint("PUT", "/api/v1/airtime/policy", "setAirtimePolicy",
+                 "Switch the global airtime policy", "sla", set_airtime_policy,
+                 {200: "AirtimeStatus"}, BODY_PROBLEMS, body="AirtimePolicyRequest",
+                 description="Takes effect at the next control period; no state or period is "
+                             "lost. 422 names the known policies."),
         Endpoint("GET", "/api/v1/nodes", "listNodes", "List nodes", "nodes", list_nodes,
                  {200: "NodeList"}, (400,),
                  params=(Param("kind", "query", {"enum": ["wifi", "lte"]}, "Only this kind."),)),

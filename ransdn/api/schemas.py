@@ -309,12 +309,31 @@ SCHEMAS: dict[str, Schema] = {
     # -- SLA --------------------------------------------------------------------
     "SlaEntry": {
         "type": "object", "required": ["slice", "target", "achieved"],
-        "description": "SLA compliance of a slice in one contention domain (filled by the "
-                       "global airtime scheduler).",
+        "description": "SLA compliance of a slice in one contention domain, from the global "
+                       "airtime scheduler's last control period. Shares are percent of the "
+                       "domain's channel time.",
         "properties": {
             "slice": {"type": "string"}, "tenant": {"type": "string"},
-            "domain": {"type": "string"}, "target": {"type": "number"},
-            "achieved": {"type": "number"}, "error": {"type": "number"},
+            "domain": {"type": "string",
+                       "description": "Contention domain: radios on one channel that all hear "
+                                      "each other (a maximal clique of the contention graph)."},
+            "band": {"type": "string"}, "channel": {"type": "integer"},
+            "radios": {"type": "array", "items": {"type": "string"},
+                       "description": "Member radios as node/radio."},
+            "guaranteed": {"type": "number",
+                           "description": "The slice's guaranteed share of the domain when every "
+                                          "slice there has backlog."},
+            "target": {"type": "number",
+                       "description": "Entitlement this period: the weighted, demand-aware "
+                                      "max-min split of the domain (airtime others leave unused "
+                                      "goes to slices with backlog)."},
+            "achieved": {"type": "number"},
+            "error": {"type": "number", "description": "target - achieved, percentage points."},
+            "backlogged": {"type": "boolean"},
+            "state": {"enum": ["ok", "violated"]},
+            "since": TIMESTAMP,
+            "cause": nullable({"enum": ["co-channel-contention", "radio-saturated", "throttled",
+                                        "no-backlog"]}),
             "violation": nullable({"type": "object", "properties": {
                 "since": TIMESTAMP, "until": nullable(TIMESTAMP), "cause": {"type": "string"}}}),
         },
@@ -323,6 +342,22 @@ SCHEMAS: dict[str, Schema] = {
         "type": "object", "required": ["items"],
         "properties": {"slice": {"type": "string"},
                        "items": {"type": "array", "items": ref("SlaEntry")}},
+    },
+    "AirtimeStatus": {
+        "type": "object", "required": ["enabled", "policy", "policies"],
+        "description": "The global airtime scheduler's control loop.",
+        "properties": {
+            "enabled": {"type": "boolean"}, "period": {"type": "number"},
+            "policy": {"type": "string"},
+            "policies": {"type": "array", "items": {"type": "string"}},
+            "periods_run": {"type": "integer"},
+            "last_period": {"type": "object"}, "last_push": {"type": "object"},
+        },
+    },
+    "AirtimePolicyRequest": {
+        "type": "object", "additionalProperties": False, "required": ["policy"],
+        "properties": {"policy": {"type": "string", "minLength": 1, "maxLength": 64,
+                                  "pattern": "^[a-z0-9-]+$"}},
     },
     # -- events, controller, problems -------------------------------------------
     "Event": {

@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "ransdn.cli.slices",
     "ransdn.cli.events",
     "ransdn.cli.watch",
+    "ransdn.cli.sla",
+    "ransdn.cli.scenario",
     "ransdn.cli.info",
     "ransdn.cli.demo",
 )

@@ -1,7 +1,7 @@
 """The shared medium: every simulated radio of a city on one set of channels.
 
 Implements :class:`testbed.medium.model.Medium`.  Time advances in steps
-(2 ms by default).  Each step:
+(1 ms for up to 32 radios, 2 ms up to 256, 5 ms beyond, unless given).  Each step:
 
 1. every vif's traffic source offers bytes (:mod:`.traffic`);
 2. radios with frames their local scheduler would release contend for the
@@ -72,6 +72,24 @@ class MediumError(ValueError):
     """A request the medium refuses; nothing was changed."""
 
 
+def _vif_counters(st: core.VifStats) -> VifCounters:
+    return VifCounters(
+        estimated_us=st.estimated_ns // 1000,
+        measured_us=st.charged_ns // 1000,
+        borrowed_us=st.borrowed_ns // 1000,
+        credit_us=int(st.credit_ns / 1000),
+        congestion_factor=min(max(st.congestion_factor, 0.001), 1000.0),
+        throttled_us=st.throttled_ns // 1000,
+        backlogged_us=st.backlogged_ns // 1000,
+        tx_packets=st.tx_packets,
+        tx_bytes=st.tx_bytes,
+        tx_drops=st.drop_packets,
+        backlog_packets=st.backlog_packets,
+        backlog_bytes=st.backlog_bytes,
+        source=st.source,  # type: ignore[arg-type]
+    )
+
+
 def _params(spec: SchedulerSpec, band: str) -> core.SchedulerParams:
     return core.SchedulerParams.from_us(
         spec.interval_us,
@@ -97,6 +115,8 @@ class _Vif:
     phase_ms: float = 0.0
     carry_bits: float = 0.0
     stations: dict[str, _Station] = field(default_factory=dict)
+    #: Counters as of the radio's last scheduler-interval boundary.
+    reported: VifCounters | None = None
 
 
 @dataclass
@@ -114,6 +134,8 @@ class _Radio:
     # Last step, for the contention decision.
     backlog: bool = False
     quiet_until_ns: int = 0
+    #: Channel, busy and transmit time at the last interval boundary.
+    reported_survey: tuple[int, int, int] | None = None
 
     @property
     def key(self) -> RadioKey:
@@ -216,19 +238,19 @@ class SharedMedium:
         self,
         *,
         propagation: Propagation | None = None,
-        step_ms: float = 2.0,
+        step_ms: float | None = None,
         slot_us: float = 500.0,
         seed: int = 0,
         tx_status: bool = True,
         measured_scale: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if step_ms <= 0 or step_ms > 1000:
+        if step_ms is not None and not 0 < step_ms <= 1000:
             raise MediumError("step_ms must be in (0, 1000]")
         if not 0 < measured_scale <= 1000:
             raise MediumError("measured_scale must be in (0, 1000]")
         self.propagation = propagation or Propagation()
-        self.step_ns = int(step_ms * 1e6)
+        self._step_ns = None if step_ms is None else int(step_ms * 1e6)
         self.rng = np.random.default_rng(seed)
         self.access = ChannelAccess(self.rng, slot_us)
         self.tx_status = tx_status
@@ -242,6 +264,16 @@ class SharedMedium:
         self._task: asyncio.Task[None] | None = None
         #: Simulated time skipped because the loop fell behind wall time.
         self.lag_ns = 0
+
+    @property
+    def step_ns(self) -> int:
+        """The step: as given, or by the size of the city -- short steps
+        waste less channel time when a radio's scheduler holds its frames
+        mid-step, long ones keep a big city in real time."""
+        if self._step_ns is not None:
+            return self._step_ns
+        n = len(self._radios)
+        return 1_000_000 if n <= 32 else 2_000_000 if n <= 256 else 5_000_000
 
     # -- the Medium protocol ------------------------------------------------
 
@@ -406,18 +438,19 @@ class SharedMedium:
         await self.aclose()
 
     async def _run(self) -> None:
-        step_s = self.step_ns / 1e9
-        # Never simulate more than this much in one go: if the loop was
-        # blocked for longer, that time is skipped (and counted as lag).
-        max_behind = 50
+        # Wake every few milliseconds and simulate the steps that are due;
+        # never more than a tenth of a second's worth at once: if the loop
+        # was blocked for longer, that time is skipped (and counted as lag).
         last = self.clock()
         owed = 0.0
         while True:
-            await asyncio.sleep(step_s)
+            step_s = self.step_ns / 1e9
+            await asyncio.sleep(max(step_s, 0.005))
             now = self.clock()
             owed += now - last
             last = now
             due = int(owed / step_s)
+            max_behind = max(1, int(0.1 / step_s))
             if due > max_behind:
                 self.lag_ns += (due - max_behind) * self.step_ns
                 owed -= (due - max_behind) * step_s
@@ -541,6 +574,14 @@ class SharedMedium:
         interval = layout.interval_ns
         next_interval = self.now_ns + interval - (self.now_ns - layout.interval_origin_ns) % interval
         layout.quiet_until_ns = np.where(held, next_interval, layout.quiet_until_ns)
+        # Radios whose scheduler interval ended in this step report.
+        origin = layout.interval_origin_ns
+        crossed = (self.now_ns + duration - origin) // interval > (self.now_ns - origin) // interval
+        for i in np.flatnonzero(crossed).tolist():
+            r = radios[i]
+            r.reported_survey = (int(layout.channel_ns[i]), int(layout.busy_ns[i]), int(layout.tx_ns[i]))
+            for vif in r.vifs.values():
+                vif.reported = _vif_counters(r.sim.vif_stats(vif.slot))
         # Per station: this step's frames went to the station picked.
         sent = vout["tx_packets"][rows, cols]
         for k in np.flatnonzero(sent > 0).tolist():
@@ -556,29 +597,18 @@ class SharedMedium:
     # -- reports -------------------------------------------------------------
 
     def radio_snapshot(self, r: _Radio) -> RadioSnapshot:
+        """Counters as of the radio's last scheduler-interval boundary, the
+        way the kernel module reports them each interval: a reader then
+        always sees whole intervals, whenever it samples, and a cap the
+        scheduler reaches early in each interval does not show as noise."""
         layout = self._current_layout()
         index = layout.index[r.key]
-        channel_ns = int(layout.channel_ns[index])
-        busy_ns = int(layout.busy_ns[index])
-        tx_ns = int(layout.tx_ns[index])
-        vifs = {}
-        for name, vif in r.vifs.items():
-            st = r.sim.vif_stats(vif.slot)
-            vifs[name] = VifCounters(
-                estimated_us=st.estimated_ns // 1000,
-                measured_us=st.charged_ns // 1000,
-                borrowed_us=st.borrowed_ns // 1000,
-                credit_us=int(st.credit_ns / 1000),
-                congestion_factor=min(max(st.congestion_factor, 0.001), 1000.0),
-                throttled_us=st.throttled_ns // 1000,
-                backlogged_us=st.backlogged_ns // 1000,
-                tx_packets=st.tx_packets,
-                tx_bytes=st.tx_bytes,
-                tx_drops=st.drop_packets,
-                backlog_packets=st.backlog_packets,
-                backlog_bytes=st.backlog_bytes,
-                source=st.source,  # type: ignore[arg-type]
-            )
+        live = (int(layout.channel_ns[index]), int(layout.busy_ns[index]), int(layout.tx_ns[index]))
+        channel_ns, busy_ns, tx_ns = r.reported_survey or live
+        vifs = {
+            name: vif.reported or _vif_counters(r.sim.vif_stats(vif.slot))
+            for name, vif in r.vifs.items()
+        }
         stations = {}
         for vif in r.vifs.values():
             for mac, station in vif.stations.items():

@@ -50,6 +50,9 @@ class Scenario:
     phases: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: Error tolerance (percentage points) that counts as converged.
     tolerance: float = 2.0
+    #: Medium step: shorter steps waste less channel time when a radio's
+    #: scheduler holds its frames mid-step, longer ones simulate faster.
+    step_ms: float = 1.0
 
 
 def _seed() -> Scenario:
@@ -107,6 +110,7 @@ def _city1000() -> Scenario:
         build=lambda: _dual_band_city(500, 8, seed=1000),
         periods=16,
         phases={"all": (1, 16)},
+        step_ms=2.0,
     )
 
 

@@ -9,6 +9,7 @@ and applies the settings it decides to the radios' local schedulers.
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, replace
 
@@ -30,9 +31,11 @@ class PeriodRecord:
 
     period: int
     policy: str
-    #: CPU and wall time of the scheduler's step, seconds.
+    #: CPU and wall time of the scheduler's array computation, and CPU time
+    #: of turning the samples into arrays, seconds.
     compute_cpu_s: float
     compute_wall_s: float
+    ingest_cpu_s: float
     #: Per (domain, slice) group, percent.
     group_domain: NDArray[np.intp]
     group_slice: tuple[str, ...]
@@ -73,6 +76,7 @@ class OfflineRun:
     def __init__(self, scenario: Scenario, policy: str, *, seed: int = 0, **medium_options) -> None:
         self.scenario = scenario
         self.city = scenario.build()
+        medium_options.setdefault("step_ms", scenario.step_ms)
         self.medium = medium_for(self.city, seed=seed, **medium_options)
         self.scheduler = GlobalScheduler(policy)
         self.period = 0
@@ -140,14 +144,10 @@ class OfflineRun:
         return Telemetry(time=self.medium.now_ns / 1e9, radios=radios, vifs=vifs)
 
     async def apply(self, decision: Decision) -> None:
-        changed: dict[tuple[str, str], dict[str, tuple[float, float | None]]] = {}
-        for s in decision.changes():
-            changed.setdefault((s.node_id, s.radio), {})[s.vif] = (s.guaranteed_share, s.cap)
-        for key, settings in changed.items():
+        for key, settings in decision.radio_changes().items():
+            by_name = {s.vif: s for s in settings}
             specs = [
-                replace(spec, guaranteed_share=settings[spec.name][0], cap=settings[spec.name][1])
-                if spec.name in settings
-                else spec
+                replace(spec, guaranteed_share=by_name[spec.name].guaranteed_share, cap=by_name[spec.name].cap)
                 for spec in self._vif_specs[key]
             ]
             await self.medium.set_vifs(key[0], key[1], specs)
@@ -158,7 +158,7 @@ class OfflineRun:
             if change.period == period:
                 await self.medium.set_traffic(change.node, change.radio, change.vif, change.traffic)
 
-    def _record(self, decision: Decision, cpu: float, wall: float) -> PeriodRecord:
+    def _record(self, decision: Decision, cpu: float, wall: float, ingest: float) -> PeriodRecord:
         topology = decision.topology
         sla = decision.sla
         m = decision.measurement
@@ -169,6 +169,7 @@ class OfflineRun:
             policy=decision.policy,
             compute_cpu_s=cpu,
             compute_wall_s=wall,
+            ingest_cpu_s=ingest,
             group_domain=topology.group_domain.copy(),
             group_slice=tuple(topology.slices[s] for s in topology.group_slice.tolist()),
             entitlement=sla.entitlement.copy(),
@@ -192,9 +193,14 @@ class OfflineRun:
             await self._changes_for(self.period)
             self.medium.run_for(self.scenario.period_s)
             telemetry = self.telemetry()
-            cpu, wall = time.process_time(), time.perf_counter()
-            decision = self.scheduler.step(telemetry)
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            # The medium's garbage is not the scheduler's compute time.
+            gc.collect()
+            started = time.process_time()
+            ingested = self.scheduler.ingest(telemetry)
+            ingested_at, wall = time.process_time(), time.perf_counter()
+            decision = self.scheduler.decide(ingested)
+            cpu, wall = time.process_time() - ingested_at, time.perf_counter() - wall
+            ingest = ingested_at - started
             await self.apply(decision)
-            self.records.append(self._record(decision, cpu, wall))
+            self.records.append(self._record(decision, cpu, wall, ingest))
         return self.records

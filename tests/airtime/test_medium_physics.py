@@ -95,8 +95,14 @@ def test_traffic_specs_are_checked():
 
 
 def test_seed_city_round_trips_through_the_farm_document(tmp_path):
+    from agent.farm.topology import read_topology
+
     city = seed_city()
     doc = city.to_document()
+    # The agent farm reads it: two Wi-Fi nodes, and the explicit hearing graph.
+    topology = read_topology(doc)
+    assert [p.name for p in topology.nodes] == ["ap1", "ap2"]
+    assert topology.propagation is not None and topology.propagation.hearing is not None
     assert [n["name"] for n in doc["nodes"]] == ["ap1", "ap2"]
     assert doc["nodes"][0]["radios"][0] == {
         "name": "phy0", "band": "5ghz", "channel": 36, "mac": "02:00:00:00:01:00", "position": [0.0, 0.0],
@@ -139,4 +145,18 @@ def test_bad_city_documents_are_refused_clearly(tmp_path):
     bad.write_text("{")
     with pytest.raises(CityError, match="bad.json"):
         City.read(bad)
-    assert json.loads(json.dumps(seed_city().to_document()))["city"]["hearing"] == [[["ap1", "phy0"], ["ap2", "phy0"]]]
+    assert json.loads(json.dumps(seed_city().to_document()))["medium"]["hearing"] == [[["ap1", "phy0"], ["ap2", "phy0"]]]
+
+
+def test_city_command_writes_a_farm_topology(tmp_path, capsys):
+    from testbed.city import main
+
+    out = tmp_path / "city.json"
+    assert main(["random", str(out), "--aps", "12", "--tenants", "4", "--seed", "3"]) == 0
+    city = City.read(out)
+    assert len(city.radios) == 12 and len(city.tenants) == 4
+    assert "12 radios" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["random", str(out), "--tenants", "2"])
+    assert "tenants must be 4..8" in capsys.readouterr().err
+    assert City.read(out) == city  # the refused run wrote nothing

@@ -73,8 +73,14 @@ def test_work_conserving_when_b_goes_idle_and_capped_again_when_it_returns():
     sla = _records(decision)
     assert sla["A"].entitlement == 100.0
     assert sla["B"].cause == "no-backlog" and sla["B"].state == "ok"
+    # A is not capped any more; B's idle vif on AP0 keeps a guarantee so
+    # that B, should it start there, is served by the local scheduler at
+    # once (while idle, its credit is lent to A).
     a_ap0 = _setting(decision, "ap0", "wlan-A")
-    assert a_ap0.cap is None and a_ap0.guaranteed_share == 100.0
+    b_ap0 = _setting(decision, "ap0", "wlan-B")
+    assert a_ap0.cap is None and b_ap0.cap is None
+    assert a_ap0.guaranteed_share >= 30.0 and b_ap0.guaranteed_share > 0
+    assert a_ap0.guaranteed_share + b_ap0.guaranteed_share <= 100.0
     # B is back; the uncapped AP0 and AP1 split the channel evenly.
     decision = scheduler.step(feed.telemetry({A_ON_AP0: (0.5, 1.0), B_ON_AP1: (0.5, 1.0)}))
     assert _setting(decision, "ap0", "wlan-A").cap == 30.0
@@ -180,7 +186,16 @@ def test_only_changed_settings_are_pushed():
     decision = scheduler.step(feed.telemetry(even, applied=contract))
     changes = decision.changes()
     assert [(c.node_id, c.vif, c.guaranteed_share, c.cap) for c in changes] == [("ap0", "wlan-A", 30.0, 30.0)]
+    # The whole radio is pushed together.
+    assert {k: [(v.vif, v.guaranteed_share, v.cap) for v in vs] for k, vs in decision.radio_changes().items()} == {
+        ("ap0", "phy0"): [("wlan-A", 30.0, 30.0), ("wlan-B", 70.0, None)]
+    }
     applied = dict(contract)
     applied[A_ON_AP0] = (30.0, 30.0)
     decision = scheduler.step(feed.telemetry({A_ON_AP0: (0.3, 1.0), B_ON_AP1: (0.7, 1.0)}, applied=applied))
-    assert decision.changes() == []
+    assert decision.changes() == [] and decision.radio_changes() == {}
+    # A dead-band ignores small moves of a guarantee.
+    applied[B_ON_AP1] = (69.8, None)
+    decision = scheduler.step(feed.telemetry({A_ON_AP0: (0.3, 1.0), B_ON_AP1: (0.7, 1.0)}, applied=applied))
+    assert decision.radio_changes(min_delta=0.5) == {}
+    assert list(decision.radio_changes()) == [("ap1", "phy0")]

@@ -11,6 +11,8 @@ COMMANDS = [
     [], ["node"], ["node", "add"], ["node", "list"], ["node", "show"], ["node", "remove"],
     ["slice"], ["slice", "create"], ["slice", "list"], ["slice", "show"], ["slice", "update"],
     ["slice", "delete"], ["slice", "lte"], ["events"], ["watch"], ["key"], ["lte"], ["demo"],
+    ["sla"], ["sla", "list"], ["sla", "watch"], ["airtime"], ["airtime", "policy"],
+    ["scenario"], ["scenario", "list"], ["scenario", "run"],
 ]
 
 
