@@ -148,7 +148,9 @@ def test_single_domain_is_exact_weighted_max_min_among_slices(case):
     assert slice_alloc.sum() == pytest.approx(min(1.0, slice_demand.sum()), abs=1e-5)
     weight = alloc.group_weight
     level = slice_alloc / np.maximum(weight, 1e-6)
-    unsatisfied = slice_alloc < slice_demand - 1e-6
+    # The scheduler drops each vif's demand of a millionth or less as noise,
+    # so a slice of several vifs may fall short by a few millionths.
+    unsatisfied = slice_alloc < slice_demand - 1e-5
     real = weight > 0
     if unsatisfied.any() and (real & (slice_demand > 0)).any():
         top = level[real & (slice_demand > 0)].max()
