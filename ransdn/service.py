@@ -652,8 +652,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--node-networks", metavar="CIDR[,CIDR...]",
                    type=lambda v: tuple(ipaddress.ip_network(x.strip()) for x in v.split(",")),
                    help="only accept nodes whose address is an IP in these networks")
-    p.add_argument("--airtime-period", type=float, default=0.0, metavar="SECONDS",
-                   help="run the global airtime scheduler every SECONDS (default 0: off)")
+    p.add_argument("--airtime-period", type=float, default=2.0, metavar="SECONDS",
+                   help="run the global airtime scheduler every SECONDS (default 2; 0 turns it off)")
     p.add_argument("--airtime-policy", default="contention-aware", choices=PolicyRegistry().names(),
                    help="global airtime policy (default contention-aware); switchable at run time "
                         "through the API")

@@ -15,12 +15,18 @@ def _controller(tmp_path: Path, *extra: str) -> ControllerProcess:
     return ControllerProcess(tmp_path / "c.db", client_key=key.private_path, extra=list(extra))
 
 
-def test_scheduler_off_by_default_serves_an_empty_sla(tmp_path):
+def test_scheduler_runs_by_default_with_the_contention_aware_policy(tmp_path):
     with _controller(tmp_path) as ctl:
         status = ctl.get("/api/v1/airtime")
-        assert status["enabled"] is False and status["periods_run"] == 0
+        assert status["enabled"] is True
         assert status["policy"] == "contention-aware"
         assert status["policies"] == ["contention-aware", "local-only"]
+
+
+def test_scheduler_switched_off_serves_an_empty_sla(tmp_path):
+    with _controller(tmp_path, "--airtime-period", "0") as ctl:
+        status = ctl.get("/api/v1/airtime")
+        assert status["enabled"] is False and status["periods_run"] == 0
         assert ctl.get("/api/v1/sla") == {"items": []}
         code, _, body = ctl.request("GET", "/api/v1/slices/nope/sla")
         assert code == 404
