@@ -102,12 +102,14 @@ class Verdict(enum.IntEnum):
 # ---- The library -------------------------------------------------------------
 
 
+#: Resolved once: the medium asks for the library on every step.
+_CHECKOUT_LIBRARY = Path(__file__).resolve().parents[1] / "kmod" / "build" / "libairtime.so"
+
+
 def library_path() -> Path:
     """Where the library is: ``$RANSDN_LIBAIRTIME`` or the checkout's build."""
     env = os.environ.get(LIBRARY_ENV)
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1] / "kmod" / "build" / "libairtime.so"
+    return Path(env) if env else _CHECKOUT_LIBRARY
 
 
 class _Params(ctypes.Structure):
