@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 
 from agent.backends.linux.airtime_netlink import AirtimeNetlink
+from ransdn.provisioning import PSK_STATE_FILTER
+from ransdn.yangdata import NAMESPACES
 from testbed.kernel.measure import Meter
 from testbed.kernel.module_scenario import MODULE_NAME, Scenario
 from testbed.kernel.rest import Rest
@@ -44,6 +46,15 @@ TENANTS = (
     ("slice-c", "tenant-c", "city-c", None, 50, 6, 3_000_000),
 )
 ALONE_BPS = 6_000_000
+#: What the global airtime scheduler's telemetry reads of a node's state
+#: (ransdn/airtime/telemetry.py), as one subtree filter.
+AIRTIME_STATE_FILTER = (
+    f'<wifi-node-state xmlns="{NAMESPACES["ransdn-wifi"]}"><radio><name/><mac-address/><band/>'
+    '<channel/><survey/><neighbor/><vif><name/><bssid/><airtime/><counters/></vif></radio>'
+    '</wifi-node-state>')
+FULL_STATE_FILTER = f'<wifi-node-state xmlns="{NAMESPACES["ransdn-wifi"]}"/>'
+#: The linux backend's log line for each apply (see LinuxBackend.apply).
+APPLIED = re.compile(r"applied the Wi-Fi configuration in ([\d.]+)s(.*)")
 
 
 def wpa_psk(passphrase: str, ssid: str) -> str:
@@ -153,16 +164,10 @@ class E2EScenario(Scenario):
         """The agent's NETCONF notification stream (replayed from the start)
         carries the BSSes coming up and the stations associating, as hostapd
         reported them to the linux backend."""
-        agent = json.loads((WORK / "agent-ready.json").read_text())
-
         def collect() -> list[str]:
             from lxml import etree
-            from ncclient import manager
 
-            with manager.connect(host="127.0.0.1", port=agent["port"], username="ransdn",
-                                 key_filename=str(WORK / "controller_ed25519"),
-                                 hostkey_verify=False, allow_agent=False, look_for_keys=False,
-                                 timeout=60) as m:
+            with self.netconf() as m:
                 m.create_subscription(start_time="1970-01-01T00:00:00Z")
                 seen = []
                 while (n := m.take_notification(block=True, timeout=5)) is not None:
@@ -177,6 +182,49 @@ class E2EScenario(Scenario):
         return {"seen": seen,
                 "vifs": [s.vif for s in self.slices],
                 "stations": [st.mac for st in self.stations]}
+
+    def netconf(self):
+        """An ncclient session to the agent, as the controller's key."""
+        from ncclient import manager
+
+        agent = json.loads((WORK / "agent-ready.json").read_text())
+        return manager.connect(host="127.0.0.1", port=agent["port"], username="ransdn",
+                               key_filename=str(WORK / "controller_ed25519"),
+                               hostkey_verify=False, allow_agent=False, look_for_keys=False,
+                               timeout=120)
+
+    async def state_reads(self, rounds: int = 5) -> dict:
+        """<get> round trips under saturating traffic, per filter: the
+        controller's PSK drift check, the global scheduler's telemetry and
+        the whole Wi-Fi state.  Reads alternate between the filters so that
+        load changes hit all three alike."""
+        filters = {"psk": PSK_STATE_FILTER, "airtime": AIRTIME_STATE_FILTER,
+                   "full": FULL_STATE_FILTER}
+
+        def measure() -> dict:
+            times: dict[str, list[float]] = {k: [] for k in filters}
+            sizes: dict[str, int] = {}
+            with self.netconf() as m:
+                for _ in range(rounds):
+                    for name, flt in filters.items():
+                        t0 = time.monotonic()
+                        reply = m.get(filter=("subtree", flt))
+                        times[name].append(round(time.monotonic() - t0, 3))
+                        sizes[name] = len(reply.data_xml)
+            return {"seconds": times, "reply_bytes": sizes}
+
+        return await asyncio.to_thread(measure)
+
+    def agent_log_size(self) -> int:
+        return (self.out.parent / "agent.log").stat().st_size
+
+    def applies_since(self, offset: int) -> list[dict]:
+        """The backend's apply times (and what it did) logged after ``offset``."""
+        with open(self.out.parent / "agent.log", "rb") as f:
+            f.seek(offset)
+            text = f.read().decode("utf-8", "replace")
+        return [{"seconds": float(m.group(1)), "detail": m.group(2).strip(" :")}
+                for m in APPLIED.finditer(text)]
 
     def meter(self) -> Meter:
         return Meter(self.nl, self.slices, self.stations)
@@ -241,15 +289,20 @@ class E2EScenario(Scenario):
                 if done.is_set() and snap.t - returned > 4.0:
                     return
 
+        log_at = self.agent_log_size()
         sampler = asyncio.get_running_loop().create_task(sample())
         second = await self.rest.patch_slice("slice-c", {"wifi": {"guaranteed_share": 60}})
         returned = time.monotonic()
         done.set()
         await sampler
         applied = next((x["t"] for x in samples if x["c_share"] == 6000), None)
-        return {"targets": {a: 0.1, b: 0.3, c: 0.6}, "samples": samples,
+        targets = {a: 0.1, b: 0.3, c: 0.6}
+        reached = next((x["t"] for x in samples if applied is not None and x["t"] > applied
+                        and all(abs(x["shares"][v] - t) <= 0.03 for v, t in targets.items())), None)
+        return {"targets": targets, "samples": samples,
                 "first_patch_s": round(t1 - t0 - 1.0, 2),
                 "api_returned_s": round(returned - t1, 3), "module_applied_s": applied,
+                "reached_s": reached, "node_applies": self.applies_since(log_at),
                 "status": [first.status, second.status]}
 
     async def work_conservation(self) -> dict:
@@ -327,6 +380,7 @@ class E2EScenario(Scenario):
         await self.check("notifications", self.notifications)
         await self.check("alone", self.alone)
         await self.check("shares", self.shares)
+        await self.check("state_reads", self.state_reads)
         await self.check("share_change", self.share_change)
         await self.check("work_conservation", self.work_conservation)
         await self.check("cap", self.cap)
