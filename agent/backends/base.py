@@ -22,7 +22,7 @@ import abc
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterable, Literal
 
 JsonTree = dict[str, Any]
 NodeKind = Literal["wifi", "lte"]
@@ -82,12 +82,68 @@ class BackendContext:
 NotifySink = Callable[[Notification], None]
 
 
+def _canonical(path: str) -> str:
+    """``path`` with a module prefix only where the module changes (the
+    top-level node always has one), as libyang prints schema paths."""
+    out, module = [], None
+    for step in path.strip("/").split("/"):
+        prefix, sep, name = step.rpartition(":")
+        if sep and prefix != module:
+            module = prefix
+            out.append(step)
+        else:
+            out.append(name)
+    return "/" + "/".join(out)
+
+
+@dataclass(frozen=True)
+class StateSelection:
+    """The part of the operational state a request asks for: a hint that
+    lets a backend skip reads whose results would be filtered away.
+
+    ``paths`` are schema node paths, module-qualified at the top, such as
+    ``/ransdn-wifi:wifi-node-state/radio/vif/psk-sha256``; each selects
+    that node and everything below it.  ``None`` selects everything (no
+    filter, or one too complex to analyse).
+
+    The agent derives the selection from the request's filter and still
+    applies the filter to what the backend returns, so a backend may
+    return more than selected.  For every selected node, though, it must
+    return what a full read would, with its ancestors and their list keys.
+    """
+
+    paths: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, paths: Iterable[str]) -> "StateSelection":
+        return cls(frozenset(_canonical(p) for p in paths))
+
+    @property
+    def everything(self) -> bool:
+        return self.paths is None
+
+    def wants(self, path: str) -> bool:
+        """Whether a reply needs anything at, below or above ``path``."""
+        if self.paths is None:
+            return True
+        path = _canonical(path)
+        return any(p == path or p.startswith(path + "/") or path.startswith(p + "/")
+                   for p in self.paths)
+
+    def __repr__(self) -> str:
+        return "StateSelection(everything)" if self.paths is None else f"StateSelection({sorted(self.paths)})"
+
+
+#: No filter: the whole state.
+EVERYTHING = StateSelection()
+
+
 class Backend(abc.ABC):
     """Applies configuration and reports operational state.
 
     Lifecycle: ``start`` once, then any number of ``apply`` /
-    ``operational_state`` / ``rpc`` calls (never two ``apply`` at once), then
-    ``stop``.
+    ``operational_state`` / ``operational_state_for`` / ``rpc`` calls (never
+    two ``apply`` at once), then ``stop``.
     """
 
     #: YANG modules the backend implements on top of ``KIND_MODULES[kind]``
@@ -114,6 +170,16 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def operational_state(self) -> JsonTree:
         """Return the config-false tree(s) of the node's modules."""
+
+    async def operational_state_for(self, selection: StateSelection) -> JsonTree:
+        """The operational state of which a request needs only ``selection``.
+
+        The agent calls this for every ``<get>``.  A backend whose state is
+        costly to read overrides it to skip what is not selected (see
+        :class:`StateSelection` for what it must still return); the default
+        reads everything.
+        """
+        return await self.operational_state()
 
     async def rpc(self, name: str, input: JsonTree) -> JsonTree:
         """Serve a module RPC (``name`` module-qualified); return its output."""

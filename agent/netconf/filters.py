@@ -7,6 +7,11 @@ ancestors (and so the list keys that identify them) into a new tree.  A
 subtree filter becomes one expression per selection node: content match
 nodes become predicates on their parent, and are selected too, since the
 RFC returns them.
+
+A compiled filter also tells the backend which schema nodes it can select
+(:class:`~agent.backends.base.StateSelection`), so that a backend can skip
+reading what would be filtered away.  That is a hint: the filter is applied
+to whatever the backend returns.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import libyang
 from _libyang import ffi, lib
 from lxml import etree
 
+from agent.backends.base import EVERYTHING, StateSelection
 from agent.datastore.tree import DataTree, LyFailure, Node, take_errors
 
 from .errors import RpcError
@@ -39,6 +45,8 @@ class Filter:
     expressions: tuple[str, ...]
     #: Top-level modules the filter can select from (None: any).
     modules: frozenset[str] | None
+    #: The schema nodes the expressions can select or look at.
+    selection: StateSelection = EVERYTHING
 
     def touches(self, module: str) -> bool:
         return self.modules is None or module in self.modules
@@ -52,12 +60,14 @@ def parse(elem: etree._Element | None, schema: "Schema") -> Filter | None:
     if kind == "subtree":
         exprs: list[str] = []
         modules: set[str] = set()
+        paths: set[str] = set()
         for child in elem:
             if isinstance(child.tag, str):
-                for expr, module in _subtree(child, schema):
+                for expr, path, module in _subtree(child, schema):
                     exprs.append(expr)
+                    paths.add(path)
                     modules.add(module)
-        return Filter("subtree", tuple(exprs), frozenset(modules))
+        return Filter("subtree", tuple(exprs), frozenset(modules), StateSelection.of(paths))
     if kind == "xpath":
         select = elem.get(_SELECT_ATTR)
         if select is None:
@@ -65,7 +75,11 @@ def parse(elem: etree._Element | None, schema: "Schema") -> Filter | None:
                 "missing-attribute", "An XPath filter needs a select attribute.", type="protocol"
             ).with_info("bad-attribute", "select").with_info("bad-element", "filter")
         expr = _rewrite_prefixes(select, elem.nsmap, schema)
-        return Filter("xpath", (expr,), None)
+        paths = xpath_paths(expr)
+        if paths is None:
+            return Filter("xpath", (expr,), None)
+        top = frozenset(p.split("/")[1].partition(":")[0] for p in paths)
+        return Filter("xpath", (expr,), top, StateSelection.of(paths))
     raise RpcError(
         "bad-attribute", f'Filter type "{kind}" is not supported.', type="protocol"
     ).with_info("bad-attribute", "type").with_info("bad-element", "filter")
@@ -121,7 +135,8 @@ def _match_literal(el: etree._Element, snode: object) -> str:
     return _literal(text)
 
 
-def _subtree(top: etree._Element, schema: "Schema") -> list[tuple[str, str]]:
+def _subtree(top: etree._Element, schema: "Schema") -> list[tuple[str, str, str]]:
+    """(expression, schema path it selects, top-level module) per selection."""
     q = etree.QName(top)
     if q.namespace:
         mod = schema.module_by_namespace(q.namespace)
@@ -130,12 +145,20 @@ def _subtree(top: etree._Element, schema: "Schema") -> list[tuple[str, str]]:
         candidates = [m.name for m in schema.modules if m.implemented]
     out = []
     for module in candidates:
-        for expr in _subtree_node(top, schema, "", "", module):
-            out.append((expr, module))
+        for expr, path in _subtree_node(top, schema, "", "", module):
+            out.append((expr, path, module))
     return out
 
 
-def _subtree_node(f: etree._Element, schema: "Schema", xp: str, spath: str, module: str) -> list[str]:
+def _subtree_node(
+    f: etree._Element, schema: "Schema", xp: str, spath: str, module: str
+) -> list[tuple[str, str]]:
+    """(expression, schema path) of each node ``f`` selects.
+
+    Content match nodes only ever narrow a selection whose schema path is
+    their parent's (when they are alone) or their own (which is selected
+    too), so the paths cover everything the predicates look at.
+    """
     q = etree.QName(f)
     if q.namespace:
         mod = schema.module_by_namespace(q.namespace)
@@ -152,8 +175,8 @@ def _subtree_node(f: etree._Element, schema: "Schema", xp: str, spath: str, modu
     text = (f.text or "").strip()
     if not kids:
         if text and isinstance(snode, (libyang.SLeaf, libyang.SLeafList)):
-            return [f"{here}[.={_literal(text)}]"]
-        return [here]
+            return [(f"{here}[.={_literal(text)}]", spath)]
+        return [(here, spath)]
     content, others = [], []
     for c in kids:
         csn = schema.snode(f"{spath}/{_step(c, schema, module)}")
@@ -172,11 +195,11 @@ def _subtree_node(f: etree._Element, schema: "Schema", xp: str, spath: str, modu
     )
     base = here + preds
     if not others:
-        return [base]
-    exprs = [f"{base}/{_step(c, schema, module)}" for c in content]
+        return [(base, spath)]
+    out = [(f"{base}/{_step(c, schema, module)}", f"{spath}/{_step(c, schema, module)}") for c in content]
     for c in others:
-        exprs.extend(_subtree_node(c, schema, base, spath, module))
-    return exprs
+        out.extend(_subtree_node(c, schema, base, spath, module))
+    return out
 
 
 def _step(el: etree._Element, schema: "Schema", module: str) -> str:
@@ -209,6 +232,113 @@ def _replace_prefixes(part: str, nsmap: dict[str | None, str], schema: "Schema")
         return f"{mod.name}:" if mod else m.group(0)
 
     return _NAME_PREFIX.sub(sub, part)
+
+
+_XPATH_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<literal>'[^']*'|"[^"]*")
+      | (?P<number>\d+(?:\.\d*)?|\.\d+)
+      | (?P<name>[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)
+      | (?P<op>!=|<=|>=|=|<|>|\[|\]|/|\||\.)
+    )""",
+    re.VERBOSE,
+)
+
+
+def _xpath_tokens(expr: str) -> list[tuple[str, str]] | None:
+    out, i = [], 0
+    expr = expr.rstrip()
+    while i < len(expr):
+        m = _XPATH_TOKEN.match(expr, i)
+        if m is None or m.end() == i:
+            return None
+        kind = m.lastgroup or ""
+        out.append((kind, m.group(kind)))
+        i = m.end()
+    return out
+
+
+def xpath_paths(expr: str) -> list[str] | None:
+    """The schema paths an XPath filter can select or look at, or None
+    when the expression is more than this analysis understands.
+
+    Understood: unions of absolute location paths of child steps, each
+    step with predicates that test a relative child path (or ``.``) for
+    existence or compare it to a literal or number, or that are a position.  Anything else (``//``,
+    wildcards, axes, functions, ``..``) yields None: the backend is then
+    asked for everything.
+    """
+    tokens = _xpath_tokens(expr)
+    if not tokens:
+        return None
+    paths: list[str] = []
+    pos = 0
+
+    def peek(kind: str, value: str | None = None) -> bool:
+        return pos < len(tokens) and tokens[pos][0] == kind and (value is None or tokens[pos][1] == value)
+
+    def take(kind: str, value: str | None = None) -> str:
+        nonlocal pos
+        if not peek(kind, value):
+            raise ValueError
+        pos += 1
+        return tokens[pos - 1][1]
+
+    def relative() -> list[str]:
+        if peek("op", "."):
+            take("op", ".")
+            return []
+        steps = [take("name")]
+        while peek("op", "/"):
+            take("op", "/")
+            steps.append(take("name"))
+        return steps
+
+    def value() -> None:
+        take("literal" if peek("literal") else "number")
+
+    def comparison() -> None:
+        if take("op") not in ("=", "!=", "<", "<=", ">", ">="):
+            raise ValueError
+
+    def predicate(at: str) -> None:
+        take("op", "[")
+        if peek("literal") or peek("number"):
+            value()  # a position, or a constant compared with a path
+            steps: list[str] = []
+            if not peek("op", "]"):
+                comparison()
+                steps = relative()
+        else:
+            steps = relative()  # an existence test, or a path compared with a constant
+            if not peek("op", "]"):
+                comparison()
+                value()
+        if steps:
+            paths.append("/".join([at, *steps]))
+        take("op", "]")
+
+    try:
+        while True:
+            at = ""
+            take("op", "/")
+            first = take("name")
+            if ":" not in first:
+                raise ValueError
+            at = "/" + first
+            while peek("op", "["):
+                predicate(at)
+            while peek("op", "/"):
+                take("op", "/")
+                at = f"{at}/{take('name')}"
+                while peek("op", "["):
+                    predicate(at)
+            paths.append(at)
+            if pos == len(tokens):
+                return paths
+            take("op", "|")
+    except (ValueError, IndexError):
+        return None
 
 
 def apply(tree: DataTree, flt: Filter) -> DataTree:

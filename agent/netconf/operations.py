@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from _libyang import ffi, lib
 from lxml import etree
 
-from agent.backends.base import BackendError
+from agent.backends.base import EVERYTHING, BackendError, StateSelection
 from agent.datastore.errors import from_failure
 from agent.datastore.store import DEFAULT_CONFIRM_TIMEOUT
 from agent.datastore.tree import (
@@ -230,7 +230,7 @@ class Operations:
         node_modules = self.schema.node_modules
         if any(touches(m) for m in node_modules):
             data.merge(self.store.running.dup())
-            data.merge(await self._operational_state())
+            data.merge(await self._operational_state(EVERYTHING if flt is None else flt.selection))
         if touches("ietf-netconf-monitoring"):
             data.merge(DataTree.from_json(self.schema, self.server.monitoring.state(), validate=False))
         if touches("ietf-yang-library"):
@@ -239,9 +239,9 @@ class Operations:
         shown = self._config_for_client(data, flt)
         return f"<data>{(shown if shown is not None else data).print('xml', wd)}</data>"
 
-    async def _operational_state(self) -> DataTree:
+    async def _operational_state(self, selection: StateSelection) -> DataTree:
         try:
-            state = await self.server.backend.operational_state()
+            state = await self.server.backend.operational_state_for(selection)
         except BackendError as exc:
             raise RpcError(exc.error_tag, exc.message, path=exc.path) from None
         if not state:

@@ -9,19 +9,23 @@ from pathlib import Path
 import pytest
 
 from agent.backends.base import BackendError
+from agent.backends.linux.airtime import AirtimeSnapshot
 from agent.backends.linux.airtime_netlink import PhyState, StationEstimate, VifState
 from agent.backends.linux.airtime_uapi import Overhead, RateSource, Source
-from agent.backends.linux.config import basis_points, parse_wifi_node, psk_sha256
-from agent.backends.linux.hostapd_config import BssConfig, ConfigError, RadioConfig, render_bss_file
+from agent.backends.linux.backend import bss_key
+from agent.backends.linux.hostapd_config import BssConfig, ConfigError, HostapdRadio, render_bss_file
 from agent.backends.linux.options import parse_options
-from agent.backends.linux.state import VifView, radio_state
+from agent.backends.linux.state import Observed, radio_state
 from agent.backends.linux.wireless import (
+    VifInfo,
     parse_iw_dev,
     parse_phy_info,
     parse_station_dump,
     parse_survey_dump,
 )
 from agent.backends.linux.wpa_ctrl import parse_event, parse_status
+from agent.backends.wifi_config import basis_points, parse_wifi_node, psk_sha256
+from tests.kernel.iw_captures import IW_DEV, PHY_INFO, STATION_DUMP, SURVEY
 
 PSK = "8F4A1F9B36E5D0C2A7B1E4F6D9C3A2B5E8F1D4C7A0B3E6F9C2D5A8B1E4F7C0D3"
 
@@ -36,75 +40,14 @@ CONFIG = {"ransdn-wifi:wifi-node": {"radio": [{
     ],
 }]}}
 
-# Captured in the kernel test bed (Debian 12 iw 5.19, mac80211_hwsim).
-STATION_DUMP = """Station 02:00:00:00:01:00 (on wlan0)
-\tinactive time:\t56 ms
-\trx bytes:\t2667
-\trx packets:\t27
-\ttx bytes:\t1953668
-\ttx packets:\t1316
-\ttx retries:\t0
-\ttx failed:\t0
-\tsignal:  \t-30 dBm
-\ttx bitrate:\t6.0 MBit/s
-\trx bitrate:\t54.0 MBit/s
-\tconnected time:\t9 seconds
-Station 02:00:00:00:02:00 (on wlan0)
-\trx bytes:\t10
-\trx packets:\t1
-\ttx bytes:\t20
-\ttx packets:\t2
-\ttx bitrate:\t24.0 MBit/s
-"""
-IW_DEV = """phy#1
-\tInterface wlan1
-\t\tifindex 3
-\t\twdev 0x100000001
-\t\taddr 02:00:00:00:01:00
-\t\ttype managed
-\t\ttxpower 0.00 dBm
-phy#0
-\tInterface sl-c
-\t\tifindex 8
-\t\twdev 0x5
-\t\taddr 02:00:00:00:00:02
-\t\tssid tenant-c2
-\t\ttype AP
-\t\tchannel 1 (2412 MHz), width: 20 MHz (no HT), center1: 2412 MHz
-\t\ttxpower 20.00 dBm
-"""
-PHY_INFO = """Wiphy phy0
-\tBand 1:
-\t\tFrequencies:
-\t\t\t* 2412 MHz [1] (20.0 dBm)
-\t\t\t* 2467 MHz [12] (disabled)
-\t\t\t* 2484 MHz [14] (disabled)
-\tBand 2:
-\t\tFrequencies:
-\t\t\t* 5180 MHz [36] (20.0 dBm)
-\tvalid interface combinations:
-\t\t * #{ IBSS } <= 1, #{ managed, AP, mesh point, P2P-client, P2P-GO } <= 2048, #{ P2P-device } <= 1,
-\t\t   total <= 2050, #channels <= 1
-"""
-SURVEY = """Survey data from wlan0
-\tfrequency:\t\t\t2412 MHz [in use]
-\tnoise:\t\t\t\t-92 dBm
-\tchannel active time:\t\t1000 ms
-\tchannel busy time:\t\t300 ms
-\tchannel receive time:\t\t100 ms
-\tchannel transmit time:\t\t150 ms
-Survey data from wlan0
-\tfrequency:\t\t\t2417 MHz
-"""
-
-
 def test_config_defaults_and_units() -> None:
     radio = parse_wifi_node(CONFIG)["phy0"]
     assert radio.scheduler.interval_us == 50000 and radio.scheduler.inflight_budget_us == 4000
-    assert radio.scheduler.overhead == "dcf" and radio.tx_power == 17
+    assert radio.scheduler.overhead_model == "dcf" and radio.tx_power == 17
+    assert radio.channel_width == "20mhz"
     a, b = radio.vifs
-    assert (a.share, a.cap, a.psk, a.enabled) == (2050, 4000, None, True)
-    assert (b.share, b.cap, b.psk, b.vlan, b.enabled) == (0, None, PSK, 101, False)
+    assert (a.share_bp, a.cap_bp, a.psk, a.enabled, a.security_mode) == (2050, 4000, None, True, "open")
+    assert (b.share_bp, b.cap_bp, b.psk, b.vlan, b.enabled) == (0, None, PSK.lower(), 101, False)
     assert radio.active_vifs() == (a,)
     assert parse_wifi_node({}) == {}
 
@@ -115,7 +58,10 @@ def test_bss_key_ignores_hex_case_but_not_ssid() -> None:
         **CONFIG["ransdn-wifi:wifi-node"]["radio"][0],
         "vif": [{**CONFIG["ransdn-wifi:wifi-node"]["radio"][0]["vif"][1],
                  "security": {"mode": "wpa2-psk", "psk": PSK.lower()}}]}]}})["phy0"].vifs[0]
-    assert b.bss_key() == lower.bss_key()
+    assert bss_key(b) == bss_key(lower)
+    assert bss_key(b) != bss_key(parse_wifi_node({"ransdn-wifi:wifi-node": {"radio": [{
+        **CONFIG["ransdn-wifi:wifi-node"]["radio"][0],
+        "vif": [{**CONFIG["ransdn-wifi:wifi-node"]["radio"][0]["vif"][1], "vlan": 102}]}]}})["phy0"].vifs[0])
     assert psk_sha256(PSK) == psk_sha256(PSK.lower())
 
 
@@ -126,7 +72,7 @@ def test_basis_points(text: str, bp: int) -> None:
 
 def test_hostapd_file_for_wpa2_with_vlan_bridge() -> None:
     text = render_bss_file(
-        RadioConfig(phy="phy0", band="2.4ghz", channel=6, legacy_ofdm_only=True),
+        HostapdRadio(phy="phy0", band="2.4ghz", channel=6, legacy_ofdm_only=True),
         BssConfig(ifname="sl-b", ssid="city\nb", psk=PSK, bssid="02:00:00:00:00:01", bridge="br0"),
         "/run/ctrl")
     lines = text.splitlines()
@@ -138,18 +84,18 @@ def test_hostapd_file_for_wpa2_with_vlan_bridge() -> None:
 
 
 def test_hostapd_file_open_ht40() -> None:
-    text = render_bss_file(RadioConfig(phy="phy1", band="5ghz", channel=36, width="40mhz"),
+    text = render_bss_file(HostapdRadio(phy="phy1", band="5ghz", channel=36, width="40mhz"),
                            BssConfig(ifname="x", ssid="open"), "/c")
     assert "hw_mode=a" in text and "ht_capab=[HT40+]" in text and "wpa=" not in text
 
 
 @pytest.mark.parametrize("radio,bss", [
-    (RadioConfig(phy="p", band="2.4ghz", channel=1, width="160mhz"), BssConfig(ifname="x", ssid="s")),
-    (RadioConfig(phy="p", band="2.4ghz", channel=1), BssConfig(ifname="x", ssid="s", psk="00")),
-    (RadioConfig(phy="p", band="2.4ghz", channel=1), BssConfig(ifname="x", ssid="")),
-    (RadioConfig(phy="p", band="2.4ghz", channel=1, country="D\nE"), BssConfig(ifname="x", ssid="s")),
+    (HostapdRadio(phy="p", band="2.4ghz", channel=1, width="160mhz"), BssConfig(ifname="x", ssid="s")),
+    (HostapdRadio(phy="p", band="2.4ghz", channel=1), BssConfig(ifname="x", ssid="s", psk="00")),
+    (HostapdRadio(phy="p", band="2.4ghz", channel=1), BssConfig(ifname="x", ssid="")),
+    (HostapdRadio(phy="p", band="2.4ghz", channel=1, country="D\nE"), BssConfig(ifname="x", ssid="s")),
 ])
-def test_hostapd_file_refuses_what_it_cannot_express(radio: RadioConfig, bss: BssConfig) -> None:
+def test_hostapd_file_refuses_what_it_cannot_express(radio: HostapdRadio, bss: BssConfig) -> None:
     with pytest.raises(ConfigError):
         render_bss_file(radio, bss, "/c")
 
@@ -203,7 +149,6 @@ def test_control_interface_events() -> None:
 
 def test_radio_state_tree() -> None:
     radio = parse_wifi_node(CONFIG)["phy0"]
-    a, b = radio.vifs
     airtime = VifState(
         ifindex=5, ifname="sl-a", phy="phy0", share=2050, cap=4000, queue_limit=1000,
         estimated_us=100, measured_us=2**40, status_us=0, borrowed_us=3, credit_us=-5,
@@ -214,27 +159,34 @@ def test_radio_state_tree() -> None:
                    stall_us=10000, inflight_us=7, inflight_packets=1, num_vifs=1, intervals=3,
                    aged_packets=0, tx_status_seen=True)
     sta = parse_station_dump(STATION_DUMP.replace("wlan0", "sl-a"))[0]
-    vifs = [
-        VifView(conf=a, info=parse_iw_dev(IW_DEV.replace("sl-c", "sl-a"))["sl-a"],
-                hostapd={"state": "ENABLED"}, stations=[sta], airtime=airtime,
-                rx_bytes=10, rx_packets=1),
-        VifView(conf=b, info=None, hostapd={}, stations=[], airtime=None, rx_bytes=0, rx_packets=0),
-    ]
     estimate = StationEstimate(ifindex=5, ifname="sl-a", mac=sta.mac, rate_kbps=54000,
                                rate_source=RateSource.TABLE, frame_us=403)
-    out = radio_state(info=parse_phy_info("phy0", "02:00:00:00:00:00", PHY_INFO), conf=radio,
-                      vifs=vifs, survey=parse_survey_dump(SURVEY), module_loaded=True,
-                      phy_airtime=phy, estimates={("sl-a", sta.mac): estimate})
+    seen = Observed(
+        phy_macs={"phy0": "02:00:00:00:00:00"},
+        live={"sl-a": "02:00:00:00:00:02"},
+        rx={"sl-a": (10, 1)},
+        phy_info={"phy0": parse_phy_info("phy0", "02:00:00:00:00:00", PHY_INFO)},
+        channels={"phy0": parse_iw_dev(IW_DEV.replace("sl-c", "sl-a"))["sl-a"]},
+        airtime=AirtimeSnapshot(loaded=True, phys={"phy0": phy}, vifs={"sl-a": airtime},
+                                stations={("sl-a", sta.mac): estimate}),
+        hostapd={"sl-a": {"state": "ENABLED"}},
+        stations={"sl-a": [sta]},
+        all_stations=True,
+        surveys={"phy0": parse_survey_dump(SURVEY)},
+    )
+    out = radio_state("phy0", radio, seen)
     assert (out["band"], out["channel"], out["frequency"], out["channel-width"]) == ("2.4ghz", 1, 2412, "20mhz")
     assert out["capabilities"] == {"airtime-scheduler": True, "tx-status": True, "max-vifs": 2048}
     assert out["scheduler"]["interval"] == 50000 and out["survey"]["busy-time"] == "300000"
     va, vb = out["vif"]
-    assert va["oper-status"] == "up" and "psk-sha256" not in va
+    assert va["oper-status"] == "up" and "psk-sha256" not in va and va["bssid"] == "02:00:00:00:00:02"
     assert va["airtime"]["guaranteed-share"] == "20.50" and va["airtime"]["cap"] == "40.00"
     assert va["airtime"]["measured"] == str(2**40) and va["airtime"]["credit"] == "-5"
     assert va["airtime"]["congestion-factor"] == "1.234" or va["airtime"]["congestion-factor"] == "1.235"
     assert va["counters"]["tx-bytes"] == str(2**33) and va["counters"]["backlog-packets"] == 2
+    assert va["counters"]["rx-bytes"] == "10" and va["station-count"] == 1
     assert vb["oper-status"] == "down" and vb["psk-sha256"] == psk_sha256(PSK) and vb["vlan"] == 101
+    assert "bssid" not in vb and vb["station-count"] == 0 and vb["counters"]["tx-packets"] == "0"
     (station,) = out["station"]
     assert station["frame-airtime-estimate"] == 403 and station["tx-bitrate"] == 6000
     assert station["tx-bytes"] == "1953668"
@@ -247,6 +199,33 @@ def test_radio_state_tree() -> None:
     tree = {"ransdn-wifi:wifi-node-state": {"node-id": "n1", "radio": [out]}}
     parsed = DataTree.from_json(schema, tree, validate=False).to_json()
     assert parsed["ransdn-wifi:wifi-node-state"]["radio"][0]["vif"][0]["airtime"]["credit"] == "-5"
+
+
+def test_sources_not_read_leave_their_leaves_out() -> None:
+    """What a skipped source would have said is absent, not guessed."""
+    radio = parse_wifi_node(CONFIG)["phy0"]
+    out = radio_state("phy0", radio, Observed(phy_macs={"phy0": "02:00:00:00:00:00"},
+                                             live={"sl-a": "02:00:00:00:00:02"}, rx={}))
+    assert set(out) == {"name", "mac-address", "capabilities", "vif"} and out["capabilities"] == {}
+    va, vb = out["vif"]
+    assert set(va) == {"name", "ssid", "tenant", "slice-id", "bssid", "airtime"}
+    assert va["airtime"] == {"guaranteed-share": "20.50", "cap": "40.00"}
+    assert set(vb) == {"name", "ssid", "tenant", "vlan", "psk-sha256", "airtime"}
+
+
+def test_an_idle_unconfigured_radio_still_has_a_band_and_channel() -> None:
+    """band and channel are mandatory in the YANG; a radio that is neither
+    configured nor on a channel reports its first usable one."""
+    info = parse_phy_info("phy1", "02:00:00:00:01:00", PHY_INFO)
+    seen = Observed(phy_macs={"phy1": info.mac}, live={}, rx={}, phy_info={"phy1": info}, channels={})
+    out = radio_state("phy1", None, seen)
+    assert (out["band"], out["channel"]) == ("2.4ghz", 1) and out["vif"] == []
+    # One of its interfaces on a channel (a station, say) tells where it is.
+    on = VifInfo(ifname="wlan1", mac="02:00:00:00:01:00", iftype="managed", ssid="elsewhere",
+                 channel=36, frequency=5180, width_mhz=20)
+    out = radio_state("phy1", None, Observed(
+        phy_macs={}, live={}, rx={}, phy_info={"phy1": info}, channels={"phy1": on}))
+    assert (out["band"], out["channel"], out["frequency"]) == ("5ghz", 36, 5180)
 
 
 def test_hostapd_events_become_notifications(tmp_path: Path) -> None:

@@ -329,11 +329,3 @@ class AirtimeNetlink:
             if self._sock is not None:
                 self._sock.drop_membership(MCGRP_REPORT)
 
-
-async def module_available() -> bool:
-    """Whether the airtime module is loaded (its family exists)."""
-    try:
-        async with AirtimeNetlink():
-            return True
-    except AirtimeUnavailable:
-        return False

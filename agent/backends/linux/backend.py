@@ -3,13 +3,16 @@
 apply() turns the committed ``ransdn-wifi:wifi-node`` configuration into
 BSSes on one hostapd (multi-BSS per radio), attaches the airtime qdisc to
 every vif and sets the radio's scheduler and each vif's share and cap over
-generic netlink.  A change of shares or caps only touches the module, so
-it takes effect within a scheduler interval and no station notices.  A
-change of one BSS re-creates that BSS alone, except for a radio's first
-BSS, which hostapd can only remove with the whole radio.
+generic netlink.  A change of guarantees and caps alone (what the global
+scheduler sends every period) is only SET_VIF requests to the module: it
+takes effect within a scheduler interval, in milliseconds, and no station
+notices.  A change of one BSS re-creates that BSS alone, except for a
+radio's first BSS, which hostapd can only remove with the whole radio.
+Each apply logs how long it took and every action it took.
 
-operational_state() reads the module's per-vif and per-station figures,
-iw's station dump and channel survey, and hostapd's BSS status.
+operational_state_for() reads the module's per-vif and per-station
+figures, iw's station dump and channel survey and hostapd's BSS status,
+but only those a request's filter selects (see observe.py).
 """
 
 from __future__ import annotations
@@ -19,27 +22,54 @@ import json
 import logging
 from pathlib import Path
 
-from agent.backends.base import Backend, BackendContext, BackendError, JsonTree, Notification, NotifySink
-from agent.backends.linux import airtime, state, wireless
-from agent.backends.linux.config import RadioConf, VifConf, parse_wifi_node
+from agent.backends.base import (
+    EVERYTHING,
+    Backend,
+    BackendContext,
+    BackendError,
+    JsonTree,
+    Notification,
+    NotifySink,
+    StateSelection,
+)
+from agent.backends.linux import actions
+from agent.backends.linux.airtime import AirtimeError, AirtimeLink, AirtimeUnavailable, airtime_steps
 from agent.backends.linux.hostapd import Hostapd, HostapdError
-from agent.backends.linux.hostapd_config import BssConfig, ConfigError, RadioConfig
+from agent.backends.linux.hostapd_config import BssConfig, ConfigError, HostapdRadio
+from agent.backends.linux.observe import StateReader
 from agent.backends.linux.options import LinuxOptions, parse_options
-from agent.backends.linux.wireless import WirelessError
+from agent.backends.linux.wireless import Wireless, WirelessError
 from agent.backends.linux.wpa_ctrl import Event
+from agent.backends.wifi_config import RadioConfig, VifConfig, parse_wifi_node
 
 log = logging.getLogger(__name__)
 
+_NO_MODULE = ("airtime shares or caps are configured but the ransdn_airtime "
+              "kernel module is not loaded")
+
+
+def _enforces_airtime(config: dict[str, RadioConfig]) -> bool:
+    """Whether any vif has a guarantee or a cap (which need the module)."""
+    return any(v.share_bp > 0 or v.cap is not None for r in config.values() for v in r.vifs)
+
+
+def bss_key(vif: VifConfig) -> tuple:
+    """What hostapd's BSS depends on: a change means re-creating it."""
+    return (*vif.association_key(), vif.vlan)
+
 
 class LinuxBackend(Backend):
-    def __init__(self, context: BackendContext) -> None:
+    def __init__(self, context: BackendContext, *, wireless: Wireless | None = None,
+                 airtime: AirtimeLink | None = None) -> None:
         super().__init__(context)
         if context.kind != "wifi":
             raise BackendError("the linux backend drives Wi-Fi nodes only")
         self.options: LinuxOptions = parse_options(context.options, context.state_dir)
+        self.wireless = wireless or Wireless()
+        self.airtime = airtime or AirtimeLink(run=self.wireless.run)
         self.hostapd: Hostapd | None = None
         self.notify: NotifySink = lambda n: None
-        self.running: dict[str, RadioConf] = {}
+        self.running: dict[str, RadioConfig] = {}
         #: First BSS of each radio as hostapd has it.
         self.primary: dict[str, str] = {}
         #: Netdevs we created for a radio's first BSS (hostapd creates the others).
@@ -47,9 +77,8 @@ class LinuxBackend(Backend):
         #: Last oper-status notified per vif, so each change is told once.
         self._oper: dict[str, str] = {}
         self._slots_file = context.state_dir / "linux-bss-slots.json"
-        #: What a phy can do does not change while it exists.
-        self._phy_info: dict[str, wireless.PhyInfo] = {}
         self._lock = asyncio.Lock()
+        self._state = StateReader(self.wireless, self.airtime, self._hostapd_status)
 
     # ---- life cycle --------------------------------------------------------
 
@@ -67,10 +96,11 @@ class LinuxBackend(Backend):
             self.hostapd = None
         for ifname in sorted(self.created):
             try:
-                await wireless.command("iw", "dev", ifname, "del")
+                await self.wireless.run("iw", "dev", ifname, "del")
             except WirelessError:
                 pass
         self.created.clear()
+        self.airtime.close()
 
     # ---- events ------------------------------------------------------------
 
@@ -81,7 +111,7 @@ class LinuxBackend(Backend):
         words = event.text.split()
         if not words or not event.ifname:
             return
-        radio = self._radio_of_vif(event.ifname) or wireless.phy_of(event.ifname) or ""
+        radio = self._radio_of_vif(event.ifname) or self.wireless.phy_of(event.ifname) or ""
         if words[0] in ("AP-STA-CONNECTED", "AP-STA-DISCONNECTED") and len(words) > 1:
             name = "station-associated" if words[0] == "AP-STA-CONNECTED" else "station-disassociated"
             self.notify(Notification(f"ransdn-wifi:{name}",
@@ -94,10 +124,9 @@ class LinuxBackend(Backend):
             return
         self._oper[vif] = status
         body = {"radio": radio, "vif": vif, "oper-status": status}
-        try:
-            body["bssid"] = (wireless.SYS_NET / vif / "address").read_text().strip()
-        except OSError:
-            pass
+        bssid = self.wireless.netdev_address(vif)
+        if bssid:
+            body["bssid"] = bssid
         self.notify(Notification("ransdn-wifi:vif-state-change", body))
 
     # ---- apply -------------------------------------------------------------
@@ -106,29 +135,50 @@ class LinuxBackend(Backend):
         async with self._lock:
             started = asyncio.get_running_loop().time()
             target = parse_wifi_node(new)
-            await self._check(target)
-            previous = dict(self.running)
-            try:
-                await self._converge(target)
-            except (HostapdError, WirelessError, ConfigError, OSError) as exc:
-                log.error("applying the configuration failed (%s); restoring the previous one", exc)
-                try:
-                    await self._converge(previous)
-                except Exception as undo_exc:  # report the original failure
-                    log.error("restoring the previous configuration failed too: %s", undo_exc)
-                raise BackendError(f"cannot apply the Wi-Fi configuration: {exc}") from None
-            log.info("applied the Wi-Fi configuration in %.2fs",
-                     asyncio.get_running_loop().time() - started)
+            with actions.recording() as done:
+                how = await self._apply(target)
+            log.info("applied the Wi-Fi configuration in %.3fs: %s, %d actions: %s",
+                     asyncio.get_running_loop().time() - started, how, len(done),
+                     "; ".join(done) or "none")
 
-    async def _check(self, target: dict[str, RadioConf]) -> None:
+    async def _apply(self, target: dict[str, RadioConfig]) -> str:
+        """Make the world match ``target``; say which way it went."""
+        steps = airtime_steps(self.running, target)
+        if steps is not None:
+            try:
+                await self.airtime.set_vifs(steps)
+            except AirtimeUnavailable:
+                if self.options.require_airtime_module and _enforces_airtime(target):
+                    raise BackendError(_NO_MODULE, error_tag="operation-not-supported") from None
+            except (AirtimeError, OSError) as exc:
+                # Undone already; the whole way round re-attaches what is missing.
+                log.warning("setting airtime alone failed (%s); applying the whole configuration",
+                            exc)
+                steps = None
+            if steps is not None:
+                self.running = target
+                return "airtime only"
+        await self._check(target)
+        previous = dict(self.running)
+        try:
+            await self._converge(target)
+        except (HostapdError, WirelessError, ConfigError, AirtimeError, OSError) as exc:
+            log.error("applying the configuration failed (%s); restoring the previous one", exc)
+            try:
+                await self._converge(previous)
+            except Exception as undo_exc:  # report the original failure
+                log.error("restoring the previous configuration failed too: %s", undo_exc)
+            raise BackendError(f"cannot apply the Wi-Fi configuration: {exc}") from None
+        return "whole configuration"
+
+    async def _check(self, target: dict[str, RadioConfig]) -> None:
         """Refuse what cannot work before touching anything."""
-        present = set(wireless.phy_names())
-        needs_module = False
+        present = set(self.wireless.phy_names())
         for radio in target.values():
             path = f"/ransdn-wifi:wifi-node/radio[name='{radio.name}']"
             if radio.name not in present:
                 raise BackendError(f"no radio {radio.name} on this node", path=path)
-            info = await self._phy(radio.name)
+            info = await self.wireless.phy_info(radio.name)
             channels = info.channels.get(radio.band, {})
             if not channels:
                 raise BackendError(f"{radio.name} has no usable {radio.band} channels", path=path)
@@ -138,26 +188,25 @@ class LinuxBackend(Backend):
             if len(radio.active_vifs()) > info.max_ap_vifs:
                 raise BackendError(f"{radio.name} carries at most {info.max_ap_vifs} BSSes", path=path)
             for vif in radio.vifs:
-                owner = wireless.phy_of(vif.name)
+                owner = self.wireless.phy_of(vif.name)
                 if owner is not None and owner != radio.name:
                     raise BackendError(f"interface {vif.name} exists on {owner}, not {radio.name}",
                                        path=f"{path}/vif[name='{vif.name}']")
-                needs_module |= vif.share > 0 or vif.cap is not None
             try:
                 self._radio_config(radio)
             except ConfigError as exc:
                 raise BackendError(str(exc), path=path) from None
-        if needs_module and self.options.require_airtime_module and not await airtime.module_available():
-            raise BackendError("airtime shares or caps are configured but the ransdn_airtime "
-                               "kernel module is not loaded", error_tag="operation-not-supported")
+        if (self.options.require_airtime_module and _enforces_airtime(target)
+                and not await self.airtime.available()):
+            raise BackendError(_NO_MODULE, error_tag="operation-not-supported")
 
-    def _radio_config(self, radio: RadioConf) -> RadioConfig:
+    def _radio_config(self, radio: RadioConfig) -> HostapdRadio:
         opts = self.options.radio(radio.name)
-        return RadioConfig(phy=radio.name, band=radio.band, channel=radio.channel,
-                           width=radio.width, country=opts.country,
-                           legacy_ofdm_only=opts.legacy_ofdm_only)
+        return HostapdRadio(phy=radio.name, band=radio.band, channel=radio.channel,
+                            width=radio.channel_width, country=opts.country,
+                            legacy_ofdm_only=opts.legacy_ofdm_only)
 
-    async def _converge(self, target: dict[str, RadioConf]) -> None:
+    async def _converge(self, target: dict[str, RadioConfig]) -> None:
         for name in sorted(set(self.running) | set(target)):
             await self._converge_radio(self.running.get(name), target.get(name))
             if name in target:
@@ -165,7 +214,7 @@ class LinuxBackend(Backend):
             else:
                 self.running.pop(name, None)
 
-    async def _converge_radio(self, old: RadioConf | None, new: RadioConf | None) -> None:
+    async def _converge_radio(self, old: RadioConfig | None, new: RadioConfig | None) -> None:
         assert self.hostapd is not None
         name = (new or old).name  # type: ignore[union-attr]
         have = {v.name: v for v in old.active_vifs()} if old else {}
@@ -174,21 +223,21 @@ class LinuxBackend(Backend):
         rebuild = bool(have) and (
             old is None or new is None or first not in have
             or self._radio_config(old) != self._radio_config(new)
-            or first not in want or want[first].bss_key() != have[first].bss_key()
+            or first not in want or bss_key(want[first]) != bss_key(have[first])
         )
 
         if rebuild:
             await self._remove_radio(name, have)
             have = {}
         for vif in have.values():
-            if vif.name not in want or want[vif.name].bss_key() != vif.bss_key():
+            if vif.name not in want or bss_key(want[vif.name]) != bss_key(vif):
                 await self.hostapd.remove_bss(vif.name)
                 self._vif_event(name, vif.name, "down")
         if new is None:
             return
         radio_cfg = self._radio_config(new)
         for vif in want.values():
-            if vif.name in have and have[vif.name].bss_key() == vif.bss_key():
+            if vif.name in have and bss_key(have[vif.name]) == bss_key(vif):
                 continue
             if not self.primary.get(name):
                 await self._ensure_netdev(name, vif.name)
@@ -199,10 +248,10 @@ class LinuxBackend(Backend):
             self._vif_event(name, vif.name, "up")
             await self._vlan(vif)
         if new.tx_power is not None and (old is None or old.tx_power != new.tx_power):
-            await wireless.command("iw", "phy", name, "set", "txpower", "fixed", str(new.tx_power * 100))
+            await self.wireless.run("iw", "phy", name, "set", "txpower", "fixed", str(new.tx_power * 100))
         await self._airtime(new)
 
-    async def _remove_radio(self, name: str, have: dict[str, VifConf]) -> None:
+    async def _remove_radio(self, name: str, have: dict[str, VifConfig]) -> None:
         assert self.hostapd is not None
         first = self.primary.pop(name, None)
         if first:
@@ -213,18 +262,18 @@ class LinuxBackend(Backend):
         for vif in have:
             self._vif_event(name, vif, "down")
         if first in self.created:
-            await wireless.command("iw", "dev", first, "del")
+            await self.wireless.run("iw", "dev", first, "del")
             self.created.discard(first)
 
     async def _ensure_netdev(self, phy: str, ifname: str) -> None:
         """hostapd needs a radio's first BSS interface to exist."""
-        owner = wireless.phy_of(ifname)
+        owner = self.wireless.phy_of(ifname)
         if owner == phy:
             return
-        await wireless.command("iw", "phy", phy, "interface", "add", ifname, "type", "__ap")
+        await self.wireless.run("iw", "phy", phy, "interface", "add", ifname, "type", "__ap")
         self.created.add(ifname)
 
-    def _bss(self, radio: RadioConf, vif: VifConf) -> BssConfig:
+    def _bss(self, radio: RadioConfig, vif: VifConfig) -> BssConfig:
         return BssConfig(
             ifname=vif.name, ssid=vif.ssid, psk=vif.psk,
             bssid=self._bssid(radio.name, vif.name),
@@ -243,85 +292,60 @@ class LinuxBackend(Backend):
             used = set(mine.values())
             mine[vif] = next(i for i in range(256) if i not in used)
             self._slots_file.write_text(json.dumps(slots))
-        base = bytes.fromhex((wireless.SYS_PHY / phy / "macaddress").read_text().strip().replace(":", ""))
+        base = bytes.fromhex(self.wireless.phy_mac(phy).replace(":", ""))
         addr = base[:5] + bytes([(base[5] + mine[vif]) & 0xFF])
         return ":".join(f"{b:02x}" for b in addr)
 
     async def _vlan_bridge(self) -> None:
         """The VLAN-aware bridge, before hostapd (which would create a plain one)."""
         bridge = self.options.vlan_bridge
-        if not wireless.netdev_exists(bridge):
-            await wireless.command("ip", "link", "add", bridge, "type", "bridge", "vlan_filtering", "1")
+        run = self.wireless.run
+        if not self.wireless.netdev_exists(bridge):
+            await run("ip", "link", "add", bridge, "type", "bridge", "vlan_filtering", "1")
         else:
-            await wireless.command("ip", "link", "set", bridge, "type", "bridge", "vlan_filtering", "1")
-        await wireless.command("ip", "link", "set", bridge, "up")
+            await run("ip", "link", "set", bridge, "type", "bridge", "vlan_filtering", "1")
+        await run("ip", "link", "set", bridge, "up")
 
-    async def _vlan(self, vif: VifConf) -> None:
+    async def _vlan(self, vif: VifConfig) -> None:
         """A vif with a VLAN is an untagged member of it on the VLAN bridge."""
         if vif.vlan is None:
             return
-        bridge = self.options.vlan_bridge
-        if not (wireless.SYS_NET / bridge / "brif" / vif.name).exists():
-            await wireless.command("ip", "link", "set", vif.name, "master", bridge)
-        await wireless.command("bridge", "vlan", "add", "dev", vif.name, "vid", str(vif.vlan),
-                               "pvid", "untagged")
+        bridge, run = self.options.vlan_bridge, self.wireless.run
+        if not self.wireless.bridge_port(bridge, vif.name):
+            await run("ip", "link", "set", vif.name, "master", bridge)
+        await run("bridge", "vlan", "add", "dev", vif.name, "vid", str(vif.vlan), "pvid", "untagged")
         try:
-            await wireless.command("bridge", "vlan", "del", "dev", vif.name, "vid", "1")
+            await run("bridge", "vlan", "del", "dev", vif.name, "vid", "1")
         except WirelessError:
             pass
         if self.options.uplink:
-            await wireless.command("bridge", "vlan", "add", "dev", self.options.uplink,
-                                   "vid", str(vif.vlan))
+            await run("bridge", "vlan", "add", "dev", self.options.uplink, "vid", str(vif.vlan))
 
-    async def _airtime(self, radio: RadioConf) -> None:
+    async def _airtime(self, radio: RadioConfig) -> None:
         try:
-            await airtime.configure(radio, self.options.scheduler_stall_us)
-        except airtime.AirtimeUnavailable:
+            await self.airtime.configure(radio, self.options.scheduler_stall_us)
+        except AirtimeUnavailable:
             return
-        except Exception as exc:
+        except AirtimeError as exc:
             raise WirelessError(f"airtime scheduler: {exc}") from None
 
     # ---- state -------------------------------------------------------------
 
-    async def _phy(self, name: str) -> wireless.PhyInfo:
-        if name not in self._phy_info:
-            self._phy_info[name] = await wireless.phy_info(name)
-        return self._phy_info[name]
+    async def _hostapd_status(self, ifname: str) -> dict[str, str]:
+        return await self.hostapd.status(ifname) if self.hostapd else {}
 
     async def operational_state(self) -> JsonTree:
-        """Read everything at once: the controller asks for state before and
-        after every transaction, so this is on the provisioning path."""
-        assert self.hostapd is not None
+        return await self.operational_state_for(EVERYTHING)
+
+    async def operational_state_for(self, selection: StateSelection) -> JsonTree:
+        """Read what ``selection`` needs: the controller asks for state
+        around every transaction and the global scheduler every period, so
+        this is on the provisioning and the control path."""
         started = asyncio.get_running_loop().time()
-        phys = wireless.phy_names()
-        self._phy_info = {n: i for n, i in self._phy_info.items() if n in phys}
-        snap, iw, infos = await asyncio.gather(
-            airtime.snapshot(), wireless.all_vifs(),
-            asyncio.gather(*(self._phy(p) for p in phys)))
-        live = [v for r in self.running.values() for v in r.vifs if v.enabled and v.name in iw]
-        dumps = await asyncio.gather(*(wireless.stations(v.name) for v in live),
-                                     *(self.hostapd.status(v.name) for v in live))
-        stations = dict(zip((v.name for v in live), dumps[:len(live)]))
-        statuses = dict(zip((v.name for v in live), dumps[len(live):]))
-        radios = []
-        for phy, info in zip(phys, infos):
-            conf = self.running.get(phy)
-            vifs = [state.VifView(
-                conf=vif, info=iw.get(vif.name) if vif.name in stations else None,
-                hostapd=statuses.get(vif.name, {}), stations=stations.get(vif.name, []),
-                airtime=snap.vifs.get(vif.name),
-                rx_bytes=wireless.netdev_counter(vif.name, "rx_bytes"),
-                rx_packets=wireless.netdev_counter(vif.name, "rx_packets"),
-            ) for vif in (conf.vifs if conf else ())]
-            running = next((v for v in vifs if v.info and v.info.frequency), None)
-            survey = await wireless.survey(running.conf.name) if running else None
-            radios.append(state.radio_state(
-                info=info, conf=conf, vifs=vifs, survey=survey,
-                module_loaded=snap.loaded, phy_airtime=snap.phys.get(phy),
-                estimates=snap.stations,
-            ))
-        log.debug("read the Wi-Fi state in %.2fs", asyncio.get_running_loop().time() - started)
-        return {"ransdn-wifi:wifi-node-state": {"node-id": self.context.node_id, "radio": radios}}
+        tree = await self._state.read(self.context.node_id, self.running, selection)
+        log.debug("read the Wi-Fi state (%s) in %.3fs", selection,
+                  asyncio.get_running_loop().time() - started)
+        return tree
 
     @property
     def run_dir(self) -> Path:

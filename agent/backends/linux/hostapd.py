@@ -16,7 +16,8 @@ import signal
 from pathlib import Path
 from typing import Callable
 
-from agent.backends.linux.hostapd_config import BssConfig, RadioConfig, render_bss_file
+from agent.backends.linux.actions import record
+from agent.backends.linux.hostapd_config import BssConfig, HostapdRadio, render_bss_file
 from agent.backends.linux.wpa_ctrl import Event, WpaCtrl, WpaCtrlError, parse_status
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class Hostapd:
         self.proc = None
 
     async def _request(self, command: str) -> str:
+        record(f"hostapd {command}")
         if self.ctrl is None:
             raise HostapdError("hostapd is not running")
         try:
@@ -119,7 +121,7 @@ class Hostapd:
     async def interfaces(self) -> list[str]:
         return (await self._request("INTERFACES")).split()
 
-    async def add_bss(self, radio: RadioConfig, bss: BssConfig) -> None:
+    async def add_bss(self, radio: HostapdRadio, bss: BssConfig) -> None:
         conf = self.run_dir / f"{bss.ifname}.conf"
         text = render_bss_file(radio, bss, str(self.ctrl_dir))
         conf.write_text(text)

@@ -22,7 +22,7 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class RadioConfig:
+class HostapdRadio:
     """Radio-level settings shared by all BSSes of a phy."""
 
     phy: str
@@ -55,7 +55,7 @@ def _check_value(key: str, value: str) -> str:
     return value
 
 
-def _hw_mode(radio: RadioConfig) -> str:
+def _hw_mode(radio: HostapdRadio) -> str:
     if radio.band == "2.4ghz":
         return "g"
     if radio.band in ("5ghz", "6ghz"):
@@ -63,7 +63,7 @@ def _hw_mode(radio: RadioConfig) -> str:
     raise ConfigError(f"unknown band {radio.band!r}")
 
 
-def _width_lines(radio: RadioConfig) -> list[str]:
+def _width_lines(radio: HostapdRadio) -> list[str]:
     if radio.legacy_ofdm_only:
         if radio.width != "20mhz":
             raise ConfigError("legacy OFDM-only radios are 20 MHz wide")
@@ -82,7 +82,7 @@ def _width_lines(radio: RadioConfig) -> list[str]:
     raise ConfigError(f"{radio.width} channels on {radio.band} are not supported")
 
 
-def radio_lines(radio: RadioConfig) -> list[str]:
+def radio_lines(radio: HostapdRadio) -> list[str]:
     lines = [
         "driver=nl80211",
         f"hw_mode={_hw_mode(radio)}",
@@ -124,6 +124,6 @@ def bss_lines(bss: BssConfig, ctrl_dir: str) -> list[str]:
     return lines
 
 
-def render_bss_file(radio: RadioConfig, bss: BssConfig, ctrl_dir: str) -> str:
+def render_bss_file(radio: HostapdRadio, bss: BssConfig, ctrl_dir: str) -> str:
     """The config file for ``ADD bss_config=<phy>:<file>``."""
     return "\n".join(radio_lines(radio) + bss_lines(bss, ctrl_dir)) + "\n"

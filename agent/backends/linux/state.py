@@ -1,34 +1,51 @@
 """Operational state of a Wi-Fi node as ``ransdn-wifi:wifi-node-state``.
 
-Pure functions from what the backend read (iw, hostapd, the airtime
-module) to RFC 7951 JSON: 64-bit counters and decimal64 values are
-strings, as libyang prints them.
+Pure functions from what one state read gathered (:class:`Observed`) to
+RFC 7951 JSON: 64-bit counters and decimal64 values are strings, as
+libyang prints them.  A read may skip sources a request does not need;
+the leaves that would come from a skipped source are left out, never
+guessed, so whatever is reported is what a full read would report.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from agent.backends.linux.airtime_netlink import PhyState, StationEstimate, VifState
+from agent.backends.linux.airtime import AirtimeSnapshot
+from agent.backends.linux.airtime_netlink import StationEstimate, VifState
 from agent.backends.linux.airtime_uapi import SHARE_FULL, Overhead, Source
-from agent.backends.linux.config import RadioConf, VifConf, psk_sha256
 from agent.backends.linux.wireless import PhyInfo, StationInfo, Survey, VifInfo, band_of_frequency
+from agent.backends.wifi_config import RadioConfig, VifConfig, psk_sha256
 
 WIDTHS = {20: "20mhz", 40: "40mhz", 80: "80mhz", 160: "160mhz"}
+BANDS = ("2.4ghz", "5ghz", "6ghz")
 
 
 @dataclass(frozen=True)
-class VifView:
-    """What was read about one configured vif."""
+class Observed:
+    """What one state read gathered.  A source the read did not consult is
+    None (or, for stations, absent from the dict)."""
 
-    conf: VifConf
-    info: VifInfo | None           #: None while the vif does not exist
-    hostapd: dict[str, str]
-    stations: list[StationInfo]
-    airtime: VifState | None       #: None without the module or its qdisc
-    rx_bytes: int
-    rx_packets: int
+    #: Permanent address of each phy (sysfs).
+    phy_macs: dict[str, str]
+    #: Configured, enabled vifs whose interface exists, and its address (sysfs).
+    live: dict[str, str]
+    #: Octets and frames received per live vif (sysfs).
+    rx: dict[str, tuple[int, int]]
+    #: ``iw phy info`` per phy.
+    phy_info: dict[str, PhyInfo] | None = None
+    #: Per radio, the interface whose channel it reports (``iw dev``).
+    channels: dict[str, VifInfo] | None = None
+    airtime: AirtimeSnapshot | None = None
+    #: hostapd's STATUS per live vif.
+    hostapd: dict[str, dict[str, str]] | None = None
+    #: ``iw station dump`` per live vif that was read.
+    stations: dict[str, list[StationInfo]] = field(default_factory=dict)
+    #: Every live vif's station dump was read.
+    all_stations: bool = False
+    #: The channel survey per radio.
+    surveys: dict[str, Survey | None] | None = None
 
 
 def percent(basis_points: int) -> str:
@@ -48,10 +65,10 @@ def congestion(value: float) -> str:
     return str(Decimal(repr(clamped)).quantize(Decimal("0.001")))
 
 
-def _airtime(conf: VifConf, a: VifState | None) -> dict:
-    out: dict = {"guaranteed-share": percent(conf.share)}
+def _airtime(conf: VifConfig, a: VifState | None) -> dict:
+    out: dict = {"guaranteed-share": percent(conf.share_bp)}
     if conf.cap is not None:
-        out["cap"] = percent(conf.cap)
+        out["cap"] = percent(conf.cap_bp)  # type: ignore[arg-type]
     if a is None:
         return out
     out.update({
@@ -67,38 +84,48 @@ def _airtime(conf: VifConf, a: VifState | None) -> dict:
     return out
 
 
-def _counters(v: VifView) -> dict:
-    a = v.airtime
-    out = {"rx-packets": u64(v.rx_packets), "rx-bytes": u64(v.rx_bytes)}
+def _counters(conf: VifConfig, seen: Observed) -> dict | None:
+    """Counters come with the module's figures; without the module (or
+    its qdisc) the tx side is the sum over the vif's stations."""
+    if seen.airtime is None:
+        return None
+    rx_bytes, rx_packets = seen.rx.get(conf.name, (0, 0))
+    out: dict = {"rx-packets": u64(rx_packets), "rx-bytes": u64(rx_bytes)}
+    a = seen.airtime.vifs.get(conf.name)
     if a is not None:
         out.update({
             "tx-packets": u64(a.tx_packets), "tx-bytes": u64(a.tx_bytes),
             "tx-drops": u64(a.drops), "backlog-packets": gauge32(a.backlog_packets),
             "backlog-bytes": gauge32(a.backlog_bytes),
         })
-    else:
+    elif conf.name in seen.stations or conf.name not in seen.live:
+        stations = seen.stations.get(conf.name, [])
         out.update({
-            "tx-packets": u64(sum(s.tx_packets for s in v.stations)),
-            "tx-bytes": u64(sum(s.tx_bytes for s in v.stations)),
+            "tx-packets": u64(sum(s.tx_packets for s in stations)),
+            "tx-bytes": u64(sum(s.tx_bytes for s in stations)),
         })
     return out
 
 
-def vif_state(v: VifView) -> dict:
-    c = v.conf
+def vif_state(c: VifConfig, seen: Observed) -> dict:
     out: dict = {"name": c.name, "ssid": c.ssid, "tenant": c.tenant}
     if c.slice_id is not None:
         out["slice-id"] = c.slice_id
     if c.vlan is not None:
         out["vlan"] = c.vlan
-    if v.info is not None and v.info.mac:
-        out["bssid"] = v.info.mac
-    out["oper-status"] = "up" if v.hostapd.get("state") == "ENABLED" else "down"
+    if seen.live.get(c.name):
+        out["bssid"] = seen.live[c.name]
+    if seen.hostapd is not None:
+        up = seen.hostapd.get(c.name, {}).get("state") == "ENABLED"
+        out["oper-status"] = "up" if up else "down"
     if c.psk is not None:
         out["psk-sha256"] = psk_sha256(c.psk)
-    out["station-count"] = gauge32(len(v.stations))
-    out["airtime"] = _airtime(c, v.airtime)
-    out["counters"] = _counters(v)
+    if seen.all_stations:
+        out["station-count"] = gauge32(len(seen.stations.get(c.name, [])))
+    out["airtime"] = _airtime(c, seen.airtime.vifs.get(c.name) if seen.airtime else None)
+    counters = _counters(c, seen)
+    if counters is not None:
+        out["counters"] = counters
     return out
 
 
@@ -121,24 +148,44 @@ def station_state(s: StationInfo, estimate: StationEstimate | None) -> dict:
     return out
 
 
-def radio_state(*, info: PhyInfo, conf: RadioConf | None, vifs: list[VifView],
-                survey: Survey | None, module_loaded: bool, phy_airtime: PhyState | None,
-                estimates: dict[tuple[str, str], StationEstimate]) -> dict:
-    out: dict = {"name": info.name, "mac-address": info.mac}
-    running = next((v.info for v in vifs if v.info and v.info.frequency), None)
-    if running is not None:
-        out["band"] = band_of_frequency(running.frequency)
-        out["channel"] = running.channel
+def _idle_channel(info: PhyInfo) -> tuple[str, int] | None:
+    """Where a radio that is neither configured nor on a channel reports
+    itself: its first usable channel (band and channel are mandatory)."""
+    for band in BANDS:
+        if info.channels.get(band):
+            return band, min(info.channels[band])
+    return None
+
+
+def _channel(name: str, conf: RadioConfig | None, seen: Observed) -> dict:
+    if seen.channels is None:
+        return {}
+    running = seen.channels.get(name)
+    if running is not None and running.frequency:
+        out = {"band": band_of_frequency(running.frequency), "channel": running.channel}
         if running.width_mhz in WIDTHS:
             out["channel-width"] = WIDTHS[running.width_mhz]
         out["frequency"] = running.frequency
-    elif conf is not None:
-        out["band"], out["channel"], out["channel-width"] = conf.band, conf.channel, conf.width
-    out["capabilities"] = {
-        "airtime-scheduler": module_loaded,
-        "tx-status": bool(phy_airtime and phy_airtime.tx_status_seen),
-        "max-vifs": min(info.max_ap_vifs, 0xFFFF),
-    }
+        return out
+    if conf is not None:
+        return {"band": conf.band, "channel": conf.channel, "channel-width": conf.channel_width}
+    idle = _idle_channel(seen.phy_info[name]) if seen.phy_info and name in seen.phy_info else None
+    return {"band": idle[0], "channel": idle[1]} if idle else {}
+
+
+def radio_state(name: str, conf: RadioConfig | None, seen: Observed) -> dict:
+    out: dict = {"name": name}
+    if name in seen.phy_macs:
+        out["mac-address"] = seen.phy_macs[name]
+    out.update(_channel(name, conf, seen))
+    capabilities: dict = {}
+    phy_airtime = seen.airtime.phys.get(name) if seen.airtime else None
+    if seen.airtime is not None:
+        capabilities["airtime-scheduler"] = seen.airtime.loaded
+        capabilities["tx-status"] = bool(phy_airtime and phy_airtime.tx_status_seen)
+    if seen.phy_info is not None and name in seen.phy_info:
+        capabilities["max-vifs"] = min(seen.phy_info[name].max_ap_vifs, 0xFFFF)
+    out["capabilities"] = capabilities
     if phy_airtime is not None:
         out["scheduler"] = {
             "interval": phy_airtime.interval_us,
@@ -146,20 +193,24 @@ def radio_state(*, info: PhyInfo, conf: RadioConf | None, vifs: list[VifView],
             "overhead-model": "dcf" if phy_airtime.overhead == Overhead.DCF else "none",
             "inflight": phy_airtime.inflight_us,
         }
-    elif conf is not None:
+    elif seen.airtime is not None and conf is not None:
         out["scheduler"] = {
             "interval": conf.scheduler.interval_us,
             "inflight-budget": conf.scheduler.inflight_budget_us,
-            "overhead-model": conf.scheduler.overhead,
+            "overhead-model": conf.scheduler.overhead_model,
         }
+    survey = seen.surveys.get(name) if seen.surveys is not None else None
     if survey is not None:
         out["survey"] = {k: u64(ms * 1000) for k, ms in (
             ("channel-time", survey.active_ms), ("busy-time", survey.busy_ms),
             ("tx-time", survey.tx_ms), ("rx-time", survey.rx_ms)) if ms is not None}
-    out["vif"] = [vif_state(v) for v in vifs]
-    out["station"] = [station_state(s, estimates.get((s.ifname, s.mac)))
-                      for v in vifs for s in v.stations]
+    vifs = conf.vifs if conf else ()
+    out["vif"] = [vif_state(v, seen) for v in vifs]
+    if seen.all_stations:
+        estimates = seen.airtime.stations if seen.airtime else {}
+        out["station"] = [station_state(s, estimates.get((s.ifname, s.mac)))
+                          for v in vifs for s in seen.stations.get(v.name, [])]
     return out
 
 
-__all__ = ["SHARE_FULL", "VifView", "radio_state", "station_state", "vif_state"]
+__all__ = ["SHARE_FULL", "Observed", "radio_state", "station_state", "vif_state"]

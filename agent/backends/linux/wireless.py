@@ -1,8 +1,10 @@
 """What the radios and vifs are doing, read through ``iw`` and sysfs.
 
 ``iw``'s output is stable enough to parse for the few facts needed here
-(addresses, channel, stations, survey); the parsers are pure functions
-with unit tests on captured output.
+(channel, stations, survey); the parsers are pure functions with unit
+tests on captured output.  What sysfs tells (which interfaces exist, on
+which phy, their addresses and counters) is read there: it costs no
+process.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import asyncio
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Awaitable, Callable
+
+from agent.backends.linux.actions import record
 
 SYS_NET = Path("/sys/class/net")
 SYS_PHY = Path("/sys/class/ieee80211")
@@ -22,6 +27,7 @@ class WirelessError(RuntimeError):
 
 async def command(*argv: str, timeout: float = 15) -> str:
     """Run a command; return its output, raise WirelessError on failure."""
+    record(" ".join(argv))
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.DEVNULL,
@@ -189,47 +195,76 @@ def parse_survey_dump(text: str) -> Survey | None:
     return None
 
 
-async def phy_info(name: str) -> PhyInfo:
-    mac = (SYS_PHY / name / "macaddress").read_text().strip()
-    return parse_phy_info(name, mac, await command("iw", "phy", name, "info"))
+Runner = Callable[..., Awaitable[str]]
 
 
-def phy_names() -> list[str]:
-    return sorted(p.name for p in SYS_PHY.iterdir()) if SYS_PHY.is_dir() else []
+class Wireless:
+    """The radios and interfaces as ``iw``, ``ip`` and sysfs show them.
 
+    Commands go through ``run`` (``command`` by default) and sysfs is read
+    under ``sys_net`` and ``sys_phy``, so that tests can stand in canned
+    outputs and a fake sysfs tree.
+    """
 
-def phy_of(ifname: str) -> str | None:
-    try:
-        return (SYS_NET / ifname / "phy80211" / "name").read_text().strip()
-    except OSError:
-        return None
+    def __init__(self, run: Runner = command, *, sys_net: Path = SYS_NET,
+                 sys_phy: Path = SYS_PHY) -> None:
+        self.run = run
+        self.sys_net = sys_net
+        self.sys_phy = sys_phy
+        #: What a phy can do does not change while it exists.
+        self._phy_info: dict[str, PhyInfo] = {}
 
+    # ---- sysfs (cheap: no process, no netlink) --------------------------------
 
-def netdev_exists(ifname: str) -> bool:
-    return (SYS_NET / ifname).exists()
+    def phy_names(self) -> list[str]:
+        names = sorted(p.name for p in self.sys_phy.iterdir()) if self.sys_phy.is_dir() else []
+        self._phy_info = {n: i for n, i in self._phy_info.items() if n in names}
+        return names
 
+    def phy_mac(self, phy: str) -> str:
+        return (self.sys_phy / phy / "macaddress").read_text().strip()
 
-def netdev_counter(ifname: str, name: str) -> int:
-    try:
-        return int((SYS_NET / ifname / "statistics" / name).read_text())
-    except (OSError, ValueError):
-        return 0
+    def phy_of(self, ifname: str) -> str | None:
+        """The wiphy of a wireless interface; None if there is no such one."""
+        try:
+            return (self.sys_net / ifname / "phy80211" / "name").read_text().strip()
+        except OSError:
+            return None
 
+    def netdev_exists(self, ifname: str) -> bool:
+        return (self.sys_net / ifname).exists()
 
-async def vif_info(ifname: str) -> VifInfo:
-    return parse_vif_info(await command("iw", "dev", ifname, "info"))
+    def netdev_address(self, ifname: str) -> str | None:
+        try:
+            return (self.sys_net / ifname / "address").read_text().strip()
+        except OSError:
+            return None
 
+    def netdev_counter(self, ifname: str, name: str) -> int:
+        try:
+            return int((self.sys_net / ifname / "statistics" / name).read_text())
+        except (OSError, ValueError):
+            return 0
 
-async def all_vifs() -> dict[str, VifInfo]:
-    return parse_iw_dev(await command("iw", "dev"))
+    def bridge_port(self, bridge: str, ifname: str) -> bool:
+        return (self.sys_net / bridge / "brif" / ifname).exists()
 
+    # ---- iw ------------------------------------------------------------------------
 
-async def stations(ifname: str) -> list[StationInfo]:
-    return parse_station_dump(await command("iw", "dev", ifname, "station", "dump"))
+    async def phy_info(self, name: str) -> PhyInfo:
+        if name not in self._phy_info:
+            text = await self.run("iw", "phy", name, "info")
+            self._phy_info[name] = parse_phy_info(name, self.phy_mac(name), text)
+        return self._phy_info[name]
 
+    async def all_vifs(self) -> dict[str, VifInfo]:
+        return parse_iw_dev(await self.run("iw", "dev"))
 
-async def survey(ifname: str) -> Survey | None:
-    try:
-        return parse_survey_dump(await command("iw", "dev", ifname, "survey", "dump"))
-    except WirelessError:
-        return None
+    async def stations(self, ifname: str) -> list[StationInfo]:
+        return parse_station_dump(await self.run("iw", "dev", ifname, "station", "dump"))
+
+    async def survey(self, ifname: str) -> Survey | None:
+        try:
+            return parse_survey_dump(await self.run("iw", "dev", ifname, "survey", "dump"))
+        except WirelessError:
+            return None

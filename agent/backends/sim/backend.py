@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable
 
-from agent.backends.base import Backend, BackendContext, BackendError, JsonTree, NotifySink
+from agent.backends.base import (
+    EVERYTHING,
+    Backend,
+    BackendContext,
+    BackendError,
+    JsonTree,
+    NotifySink,
+    StateSelection,
+)
 from agent.backends.sim.lte import LteCell
 from agent.backends.sim.options import OptionsError, parse_options
 from agent.backends.sim.wifi import WifiNode
@@ -77,7 +85,10 @@ class SimBackend(Backend):
         await self._running().apply(old, new)
 
     async def operational_state(self) -> JsonTree:
-        return await self._running().operational_state()
+        return await self._running().operational_state(EVERYTHING)
+
+    async def operational_state_for(self, selection: StateSelection) -> JsonTree:
+        return await self._running().operational_state(selection)
 
     async def rpc(self, name: str, input: JsonTree) -> JsonTree:
         module, _, op = name.partition(":")

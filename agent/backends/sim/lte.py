@@ -23,7 +23,14 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from agent.backends.base import BackendError, JsonTree, Notification, NotifySink
+from agent.backends.base import (
+    EVERYTHING,
+    BackendError,
+    JsonTree,
+    Notification,
+    NotifySink,
+    StateSelection,
+)
 from agent.backends.sim import rfc7951 as enc
 from agent.backends.sim.lte_config import CellConfig, LteConfig, SliceConfig, parse_lte_config
 from agent.backends.sim.options import S1_PORT, CellHardware, FailureTriggers
@@ -249,7 +256,8 @@ class LteCell:
 
     # Operational state
 
-    async def operational_state(self) -> JsonTree:
+    async def operational_state(self, selection: StateSelection = EVERYTHING) -> JsonTree:
+        del selection  # all of it is bookkeeping in memory: nothing to skip
         cfg = self._config.cell
         cell: JsonTree = {}
         for leaf, value in (

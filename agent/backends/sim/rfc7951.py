@@ -18,13 +18,6 @@ def to_int(value: Any, default: int = 0) -> int:
     return int(value)
 
 
-def to_float(value: Any, default: float = 0.0) -> float:
-    """A decimal64 leaf (``"30.5"``) as a float, or ``default`` if absent."""
-    if value is None:
-        return default
-    return float(Decimal(str(value)))
-
-
 def decimal64(value: float, fraction_digits: int, low: float | None = None, high: float | None = None) -> str:
     """A decimal64 value, clamped to the type's range, as RFC 7951 prints it."""
     if low is not None:

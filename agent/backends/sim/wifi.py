@@ -8,15 +8,21 @@ channel time, airtime accounting, traffic counters and who hears whom.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from agent.backends.base import BackendError, JsonTree, Notification, NotifySink
+from agent.backends.base import (
+    EVERYTHING,
+    BackendError,
+    JsonTree,
+    Notification,
+    NotifySink,
+    StateSelection,
+)
 from agent.backends.sim import rfc7951 as enc
 from agent.backends.sim.options import RadioHardware, SimOptions
-from agent.backends.sim.wifi_config import RadioConfig, VifConfig, parse_wifi_config
+from agent.backends.wifi_config import RadioConfig, SchedulerConfig, VifConfig, parse_wifi_node, psk_sha256
 from testbed.medium.model import (
     Medium,
     RadioSnapshot,
@@ -62,9 +68,12 @@ def frequency_mhz(band: str, channel: int) -> int:
     return 5950 + 5 * channel
 
 
-def psk_sha256(psk: str) -> str:
-    """SHA-256 over the 32 key octets, so upper- and lower-case hex agree."""
-    return hashlib.sha256(bytes.fromhex(psk)).hexdigest()
+def scheduler_spec(config: SchedulerConfig) -> SchedulerSpec:
+    return SchedulerSpec(
+        interval_us=config.interval_us,
+        inflight_budget_us=config.inflight_budget_us,
+        overhead_model=config.overhead_model,
+    )
 
 
 class WifiNode:
@@ -116,7 +125,7 @@ class WifiNode:
 
     async def apply(self, old: JsonTree, new: JsonTree) -> None:
         del old  # the node knows what it runs; ``old`` is what the agent believes
-        target = parse_wifi_config(new)
+        target = parse_wifi_node(new)
         self._check(target)
         slots = self._allocate_slots(target)
         dropped = [s for s in self._stations.values() if self._loses_station(s, target)]
@@ -218,13 +227,13 @@ class WifiNode:
                 bssid=self.bssid(hw.name, slots[(hw.name, v.name)]),
                 ssid=v.ssid,
                 tenant=v.tenant,
-                guaranteed_share=v.guaranteed_share,
-                cap=v.cap,
+                guaranteed_share=float(v.guaranteed_share),
+                cap=None if v.cap is None else float(v.cap),
                 enabled=v.enabled,
             )
             for v in radio.vifs
         )
-        return _RadioTarget(radio.band, radio.channel, radio.scheduler, vifs)
+        return _RadioTarget(radio.band, radio.channel, scheduler_spec(radio.scheduler), vifs)
 
     async def _push_radio(self, hw: RadioHardware, want: _RadioTarget, undo: list[Undo]) -> None:
         have = self._targets[hw.name]
@@ -370,22 +379,37 @@ class WifiNode:
 
     # Operational state
 
-    async def operational_state(self) -> JsonTree:
-        try:
-            snapshots = await self._medium.snapshot(self.node_id)
-        except KeyError:
-            snapshots = {}  # a node without radios
+    async def operational_state(self, selection: StateSelection = EVERYTHING) -> JsonTree:
+        """The node's state; what comes from the medium (counters, survey,
+        measured station figures, neighbours) only when ``selection``
+        needs it."""
+        observed = any(selection.wants(f"/{WIFI}:wifi-node-state/radio/{p}") for p in _FROM_MEDIUM)
+        snapshots: dict[str, RadioSnapshot] = {}
+        if observed:
+            try:
+                snapshots = await self._medium.snapshot(self.node_id)
+            except KeyError:
+                pass  # a node without radios
         now = self._clock()
         radios = [
-            self._radio_state(hw, snapshots.get(hw.name), now) for hw in self._hardware.values()
+            self._radio_state(hw, snapshots.get(hw.name), now, observed)
+            for hw in self._hardware.values()
         ]
         return {f"{WIFI}:wifi-node-state": {"node-id": self.node_id, "radio": radios}}
 
-    def _radio_state(self, hw: RadioHardware, snap: RadioSnapshot | None, now: float) -> JsonTree:
+    def _radio_state(
+        self, hw: RadioHardware, snap: RadioSnapshot | None, now: float, observed: bool
+    ) -> JsonTree:
         config = self._config.get(hw.name)
         target = self._targets[hw.name]
         sched = target.scheduler
         vif_counters = snap.vifs if snap else {}
+        capabilities: JsonTree = {"airtime-scheduler": True, "max-vifs": hw.max_vifs}
+        scheduler: JsonTree = {
+            "interval": sched.interval_us,
+            "inflight-budget": sched.inflight_budget_us,
+            "overhead-model": sched.overhead_model,
+        }
         state: JsonTree = {
             "name": hw.name,
             "mac-address": hw.mac,
@@ -393,40 +417,39 @@ class WifiNode:
             "channel": target.channel,
             "channel-width": config.channel_width if config else "20mhz",
             "frequency": frequency_mhz(target.band, target.channel),
-            "capabilities": {
-                "airtime-scheduler": True,
-                "tx-status": self._tx_status(vif_counters),
-                "max-vifs": hw.max_vifs,
-            },
-            "scheduler": {
-                "interval": sched.interval_us,
-                "inflight-budget": sched.inflight_budget_us,
-                "overhead-model": sched.overhead_model,
-                "inflight": snap.inflight_us if snap else 0,
-            },
+            "capabilities": capabilities,
+            "scheduler": scheduler,
         }
         if config and config.tx_power is not None:
             state["tx-power"] = config.tx_power
-        survey = snap.survey if snap else None
-        state["survey"] = {
-            "channel-time": enc.uint64(survey.channel_time_us if survey else 0),
-            "busy-time": enc.uint64(survey.busy_time_us if survey else 0),
-            "tx-time": enc.uint64(survey.tx_time_us if survey else 0),
-            "rx-time": enc.uint64(survey.rx_time_us if survey else 0),
-        }
+        if observed:
+            capabilities["tx-status"] = self._tx_status(vif_counters)
+            scheduler["inflight"] = snap.inflight_us if snap else 0
+            survey = snap.survey if snap else None
+            state["survey"] = {
+                "channel-time": enc.uint64(survey.channel_time_us if survey else 0),
+                "busy-time": enc.uint64(survey.busy_time_us if survey else 0),
+                "tx-time": enc.uint64(survey.tx_time_us if survey else 0),
+                "rx-time": enc.uint64(survey.rx_time_us if survey else 0),
+            }
         if config and config.vifs:
             counts: dict[str, int] = {}
             for s in self._stations.values():
                 if s.radio == hw.name:
                     counts[s.vif] = counts.get(s.vif, 0) + 1
             state["vif"] = [
-                self._vif_state(hw.name, v, vif_counters.get(v.name, VifCounters()), counts.get(v.name, 0))
+                self._vif_state(
+                    hw.name, v, vif_counters.get(v.name, VifCounters()) if observed else None,
+                    counts.get(v.name, 0),
+                )
                 for v in config.vifs
             ]
         stations = [s for s in self._stations.values() if s.radio == hw.name]
         if stations:
             measured = snap.stations if snap else {}
-            state["station"] = [_station_state(s, measured.get(s.mac), now) for s in stations]
+            state["station"] = [
+                _station_state(s, measured.get(s.mac), now, observed) for s in stations
+            ]
         if snap and snap.neighbours:
             state["neighbor"] = [
                 {"bssid": n.bssid, "ssid": n.ssid, "channel": n.channel, "signal": n.signal_dbm}
@@ -442,22 +465,26 @@ class WifiNode:
             return declared
         return any(c.source == "tx-status" for c in counters.values())
 
-    def _vif_state(self, radio: str, vif: VifConfig, c: VifCounters, stations: int) -> JsonTree:
-        airtime: JsonTree = {"guaranteed-share": enc.decimal64(vif.guaranteed_share, 2, 0, 100)}
+    def _vif_state(
+        self, radio: str, vif: VifConfig, c: VifCounters | None, stations: int
+    ) -> JsonTree:
+        """``c`` None: the medium was not asked (the request does not need it)."""
+        airtime: JsonTree = {"guaranteed-share": enc.decimal64(float(vif.guaranteed_share), 2, 0, 100)}
         if vif.cap is not None:
-            airtime["cap"] = enc.decimal64(vif.cap, 2, 0, 100)
-        airtime.update(
-            {
-                "estimated": enc.uint64(c.estimated_us),
-                "measured": enc.uint64(c.measured_us),
-                "source": c.source,
-                "borrowed": enc.uint64(c.borrowed_us),
-                "credit": enc.int64(c.credit_us),
-                "congestion-factor": enc.decimal64(c.congestion_factor, 3, 0.001, 1000),
-                "throttled-time": enc.uint64(c.throttled_us),
-                "backlogged-time": enc.uint64(c.backlogged_us),
-            }
-        )
+            airtime["cap"] = enc.decimal64(float(vif.cap), 2, 0, 100)
+        if c is not None:
+            airtime.update(
+                {
+                    "estimated": enc.uint64(c.estimated_us),
+                    "measured": enc.uint64(c.measured_us),
+                    "source": c.source,
+                    "borrowed": enc.uint64(c.borrowed_us),
+                    "credit": enc.int64(c.credit_us),
+                    "congestion-factor": enc.decimal64(c.congestion_factor, 3, 0.001, 1000),
+                    "throttled-time": enc.uint64(c.throttled_us),
+                    "backlogged-time": enc.uint64(c.backlogged_us),
+                }
+            )
         state: JsonTree = {
             "name": vif.name,
             "bssid": self.bssid(radio, self._slots[(radio, vif.name)]),
@@ -473,25 +500,42 @@ class WifiNode:
             state["psk-sha256"] = psk_sha256(vif.psk)
         state["station-count"] = enc.gauge32(stations)
         state["airtime"] = airtime
-        # The medium models downstream traffic only, so rx counters are not
-        # reported rather than reported as a misleading zero.
-        state["counters"] = {
-            "tx-packets": enc.uint64(c.tx_packets),
-            "tx-bytes": enc.uint64(c.tx_bytes),
-            "tx-drops": enc.uint64(c.tx_drops),
-            "backlog-packets": enc.gauge32(c.backlog_packets),
-            "backlog-bytes": enc.gauge32(c.backlog_bytes),
-        }
+        if c is not None:
+            # The medium models downstream traffic only, so rx counters are
+            # not reported rather than reported as a misleading zero.
+            state["counters"] = {
+                "tx-packets": enc.uint64(c.tx_packets),
+                "tx-bytes": enc.uint64(c.tx_bytes),
+                "tx-drops": enc.uint64(c.tx_drops),
+                "backlog-packets": enc.gauge32(c.backlog_packets),
+                "backlog-bytes": enc.gauge32(c.backlog_bytes),
+            }
         return state
 
 
-def _station_state(station: Station, measured, now: float) -> JsonTree:
-    state: JsonTree = {
-        "mac-address": station.mac,
-        "vif": station.vif,
-        "signal": measured.signal_dbm if measured else station.signal_dbm,
-        "tx-bitrate": measured.tx_bitrate_kbps if measured else station.tx_bitrate_kbps,
-    }
+#: What the medium knows, below ``wifi-node-state/radio``: the state read
+#: asks it for a snapshot only when a request needs one of these.
+_FROM_MEDIUM = (
+    "capabilities/tx-status",
+    "scheduler/inflight",
+    "survey",
+    *(f"vif/airtime/{leaf}" for leaf in (
+        "estimated", "measured", "source", "borrowed", "credit", "congestion-factor",
+        "throttled-time", "backlogged-time")),
+    "vif/counters",
+    *(f"station/{leaf}" for leaf in (
+        "signal", "tx-bitrate", "frame-airtime-estimate", "tx-airtime", "tx-packets", "tx-bytes")),
+    "neighbor",
+)
+
+
+def _station_state(station: Station, measured, now: float, observed: bool) -> JsonTree:
+    """``observed`` False: the medium was not asked, so what it would have
+    said (signal, rate, counters) is left out rather than guessed."""
+    state: JsonTree = {"mac-address": station.mac, "vif": station.vif}
+    if observed:
+        state["signal"] = measured.signal_dbm if measured else station.signal_dbm
+        state["tx-bitrate"] = measured.tx_bitrate_kbps if measured else station.tx_bitrate_kbps
     if measured:
         state.update(
             {
