@@ -76,7 +76,8 @@ def parse(elem: etree._Element | None, schema: "Schema") -> Filter | None:
             ).with_info("bad-attribute", "select").with_info("bad-element", "filter")
         expr = _rewrite_prefixes(select, elem.nsmap, schema)
         paths = xpath_paths(expr)
-        if paths is None:
+        if paths is None or any(schema.snode(p) is None for p in paths):
+            # Too complex, or naming what no module has: libyang will tell.
             return Filter("xpath", (expr,), None)
         top = frozenset(p.split("/")[1].partition(":")[0] for p in paths)
         return Filter("xpath", (expr,), top, StateSelection.of(paths))

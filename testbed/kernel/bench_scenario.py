@@ -24,7 +24,7 @@ from pathlib import Path
 
 from agent.backends.linux.airtime_netlink import AirtimeNetlink
 from agent.backends.linux.airtime_uapi import Overhead
-from agent.backends.linux.hostapd_config import BssConfig, RadioConfig
+from agent.backends.linux.hostapd_config import BssConfig, HostapdRadio
 from testbed.kernel.setup import CHANNEL, load_module
 from testbed.kernel.shell import run, spawn, stop
 from testbed.kernel.traffic import PAYLOAD, WAN, setup_wan
@@ -70,7 +70,7 @@ async def main(argv: list[str]) -> int:
     await load_hwsim(2)
     await load_module(ko)
     ap = AccessPoint(workdir=Path("/run/ransdn-ap"),
-                     radio=RadioConfig(phy="phy0", band="2.4ghz", channel=CHANNEL,
+                     radio=HostapdRadio(phy="phy0", band="2.4ghz", channel=CHANNEL,
                                        legacy_ofdm_only=True))
     await ap.start()
     await ap.add_bss(BssConfig(ifname=VIF, ssid="bench", bssid="02:00:00:00:00:00"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.backends.linux.hostapd_config import BssConfig, RadioConfig
+from agent.backends.linux.hostapd_config import BssConfig, HostapdRadio
 from testbed.kernel.shell import run
 from testbed.kernel.traffic import setup_wan
 from testbed.kernel.wifi import (
@@ -50,7 +50,7 @@ SLICES = (
     Slice("wlan0_2", "tenant-c", None, 6, 3),
 )
 
-RADIO = RadioConfig(phy="phy0", band="2.4ghz", channel=CHANNEL, legacy_ofdm_only=True)
+RADIO = HostapdRadio(phy="phy0", band="2.4ghz", channel=CHANNEL, legacy_ofdm_only=True)
 
 
 @dataclass

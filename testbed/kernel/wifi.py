@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.backends.linux.hostapd_config import BssConfig, RadioConfig, render_bss_file
+from agent.backends.linux.hostapd_config import BssConfig, HostapdRadio, render_bss_file
 from agent.backends.linux.wpa_ctrl import WpaCtrl, WpaCtrlError, parse_status
 from testbed.kernel.shell import ROOT, Netns, run, spawn
 
@@ -50,7 +50,7 @@ class AccessPoint:
     """A hostapd with a global control interface and BSSes added to it."""
 
     workdir: Path
-    radio: RadioConfig
+    radio: HostapdRadio
     proc: asyncio.subprocess.Process | None = None
 
     @property

@@ -111,6 +111,25 @@ def test_other_xpath_filters_ask_for_everything(schema, select: str) -> None:
     assert xpath_paths(flt.expressions[0]) is None
 
 
+@pytest.mark.parametrize("select", ["/w:wifi-node-state/w:nosuch", "/x:wifi-node-state/x:radio"])
+def test_an_xpath_naming_what_no_module_has_asks_for_everything(schema, select: str) -> None:
+    flt = filters.parse(xpath_filter(select, {"w": C.WIFI_NS, "x": "urn:nowhere"}), schema)
+    assert flt is not None and flt.selection.everything and flt.modules is None
+
+
+def test_an_xpath_naming_what_no_module_has_is_answered_as_before(sim_agent) -> None:
+    """An unknown module is an error; an unknown node selects nothing."""
+    agent, _ = sim_agent
+    from ncclient.operations.rpc import RPCError
+
+    with agent.connect() as m:
+        with pytest.raises(RPCError) as err:
+            m.get(filter=("xpath", ({"x": "urn:nowhere"}, "/x:wifi-node-state/x:radio")))
+        assert err.value.tag == "invalid-value" and "Invalid XPath filter" in err.value.message
+        empty = m.get(filter=("xpath", ({"w": C.WIFI_NS}, "/w:wifi-node-state/w:nosuch")))
+        assert len(empty.data_ele) == 0
+
+
 def test_subtree_filter_builder(schema) -> None:
     elem = subtree_filter(NAMESPACES, [f"{STATE}/radio/vif/name", f"{STATE}/radio/vif"],
                           [(f"{STATE}/radio/name", "phy0")])
