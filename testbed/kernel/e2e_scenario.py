@@ -213,7 +213,19 @@ class E2EScenario(Scenario):
                         sizes[name] = len(reply.data_xml)
             return {"seconds": times, "reply_bytes": sizes}
 
-        return await asyncio.to_thread(measure)
+        reads = await asyncio.to_thread(measure)
+        # What the sources cost from a process of its own, for comparison:
+        # a process started, and a netlink dump.
+        probes: dict[str, list[float]] = {"iw dev": [], "iw survey dump": [], "genl GET_VIF dump": []}
+        for _ in range(rounds):
+            for name, probe in (("iw dev", lambda: run("iw", "dev")),
+                                ("iw survey dump", lambda: run("iw", "dev", self.slices[0].vif,
+                                                               "survey", "dump")),
+                                ("genl GET_VIF dump", self.nl.vifs)):
+                t0 = time.monotonic()
+                await probe()
+                probes[name].append(round(time.monotonic() - t0, 3))
+        return {**reads, "probes": probes}
 
     def agent_log_size(self) -> int:
         return (self.out.parent / "agent.log").stat().st_size

@@ -17,8 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from lxml import etree
 
-from agent.backends.base import EVERYTHING, StateSelection
+from agent.backends.base import EVERYTHING, BackendError, StateSelection
 from agent.backends.linux.observe import Reads, reads_for
+from agent.backends.linux.wireless import WirelessError
+from agent.backends.wifi_config import psk_sha256
 from agent.datastore.schema import SchemaLibrary
 from agent.netconf import filters
 from tests.agent.state_filters import (
@@ -28,7 +30,6 @@ from tests.agent.state_filters import (
     xpath_filter,
 )
 from tests.kernel.linux_world import NODE, PSK, World, make_world
-from agent.backends.wifi_config import psk_sha256
 
 W = "ransdn-wifi"
 WIFI_NS = "urn:ransdn:params:xml:ns:yang:ransdn-wifi"
@@ -203,3 +204,28 @@ def test_a_world_with_no_module_reports_it(tmp_path: Path, loop) -> None:
     # Without the module every live vif's tx counters are its stations'.
     assert {v["name"]: v["counters"]["tx-packets"] for v in phy0["vif"]} == {
         "sl-a": "1318", "sl-b": "2", "sl-c": "1316"}
+
+
+def test_a_phy_that_leaves_during_a_read_is_left_out(tmp_path: Path, loop) -> None:
+    """A station's phy moved into its namespace between listing the phys
+    and asking iw about it (seen in the kernel test bed)."""
+    import shutil
+
+    world = make_world(tmp_path)
+    real = world.iw.__call__
+
+    async def moving(*argv: str, timeout: float = 15) -> str:
+        if argv == ("iw", "phy", "phy1", "info"):
+            shutil.rmtree(tmp_path / "sys" / "ieee80211" / "phy1")
+            raise WirelessError("command failed: No such device (-19)")
+        return await real(*argv)
+
+    world.backend.wireless.run = moving
+    state = loop.run_until_complete(world.backend.operational_state_for(EVERYTHING))
+    assert [r["name"] for r in state["ransdn-wifi:wifi-node-state"]["radio"]] == ["phy0"]
+
+    # A phy that is still there and cannot be read is an error, not a gap.
+    world.iw.outputs.pop(("iw", "phy", "phy0", "info"))
+    world.backend.wireless._phy_info.clear()
+    with pytest.raises(BackendError, match="cannot read the Wi-Fi state"):
+        loop.run_until_complete(world.backend.operational_state_for(EVERYTHING))

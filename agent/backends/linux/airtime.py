@@ -58,9 +58,13 @@ class AirtimeStep:
     after: VifAirtime
 
 
-def _without_airtime(radio: RadioConfig) -> RadioConfig:
-    return replace(radio, vifs=tuple(replace(v, guaranteed_share=Decimal(0), cap=None)
-                                     for v in radio.vifs))
+def _shape(radio: RadioConfig) -> tuple:
+    """A radio's configuration but its vifs' guarantees and caps, and the
+    order of its vifs (the list is ordered by the system: an edit may
+    move an entry without changing anything)."""
+    vifs = sorted((replace(v, guaranteed_share=Decimal(0), cap=None) for v in radio.vifs),
+                  key=lambda v: v.name)
+    return replace(radio, vifs=()), tuple(vifs)
 
 
 def airtime_steps(old: Mapping[str, RadioConfig],
@@ -69,19 +73,22 @@ def airtime_steps(old: Mapping[str, RadioConfig],
     guarantees and caps alone; None if anything else differs.
 
     Disabled vifs have no queue, so they need no step.  Within a radio,
-    guarantees that go down come before those that go up, so that the
-    module (which refuses a sum above 100 %) accepts every step.
+    guarantees that go down come before those that go up, so that their
+    sum stays within 100 % at every step (the module would take more, and
+    over-commit the interval meanwhile).
     """
     if old.keys() != new.keys():
         return None
     steps: list[AirtimeStep] = []
     for name, after in new.items():
         before = old[name]
-        if _without_airtime(before) != _without_airtime(after):
+        if _shape(before) != _shape(after):
             return None
         moves = []
-        for b, a in zip(before.vifs, after.vifs):
-            if a.enabled and b.airtime_key() != a.airtime_key():
+        for a in after.active_vifs():
+            b = before.vif(a.name)
+            assert b is not None  # same shape: same vifs
+            if b.airtime_key() != a.airtime_key():
                 moves.append(AirtimeStep(a.name, VifAirtime(b.share_bp, b.cap_bp),
                                          VifAirtime(a.share_bp, a.cap_bp)))
         steps += sorted(moves, key=lambda s: s.after.share - s.before.share)

@@ -292,7 +292,10 @@ class LinuxBackend(Backend):
             used = set(mine.values())
             mine[vif] = next(i for i in range(256) if i not in used)
             self._slots_file.write_text(json.dumps(slots))
-        base = bytes.fromhex(self.wireless.phy_mac(phy).replace(":", ""))
+        mac = self.wireless.phy_mac(phy)
+        if mac is None:
+            raise WirelessError(f"{phy} has gone")
+        base = bytes.fromhex(mac.replace(":", ""))
         addr = base[:5] + bytes([(base[5] + mine[vif]) & 0xFF])
         return ":".join(f"{b:02x}" for b in addr)
 
@@ -342,7 +345,10 @@ class LinuxBackend(Backend):
         around every transaction and the global scheduler every period, so
         this is on the provisioning and the control path."""
         started = asyncio.get_running_loop().time()
-        tree = await self._state.read(self.context.node_id, self.running, selection)
+        try:
+            tree = await self._state.read(self.context.node_id, self.running, selection)
+        except (WirelessError, OSError) as exc:
+            raise BackendError(f"cannot read the Wi-Fi state: {exc}") from None
         log.debug("read the Wi-Fi state (%s) in %.3fs", selection,
                   asyncio.get_running_loop().time() - started)
         return tree

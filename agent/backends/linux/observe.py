@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Hashable, Mapping, TypeVar
 
 from agent.backends.base import JsonTree, StateSelection
 from agent.backends.linux import state
 from agent.backends.linux.airtime import AirtimeLink
-from agent.backends.linux.wireless import VifInfo, Wireless
+from agent.backends.linux.wireless import PhyInfo, VifInfo, Wireless, WirelessError
 from agent.backends.wifi_config import RadioConfig
 
 RADIO = "/ransdn-wifi:wifi-node-state/radio"
@@ -63,8 +63,12 @@ def reads_for(selection: StateSelection) -> Reads:
     )
 
 
-async def _nothing() -> None:
-    return None
+K = TypeVar("K", bound=Hashable)
+
+
+async def _gather(jobs: Mapping[K, Awaitable[Any]]) -> dict[K, Any]:
+    values = await asyncio.gather(*jobs.values())
+    return dict(zip(jobs, values))
 
 
 class StateReader:
@@ -77,38 +81,62 @@ class StateReader:
                    selection: StateSelection) -> JsonTree:
         w = self.wireless
         reads = reads_for(selection)
-        phys = w.phy_names()
+        # A phy moved to another network namespace meanwhile is not ours.
+        macs = {p: mac for p in w.phy_names() if (mac := w.phy_mac(p)) is not None}
+        phys = list(macs)
         configured = [v for r in running.values() for v in r.vifs]
         live = {v.name: w.netdev_address(v.name) or "" for v in configured
                 if v.enabled and w.phy_of(v.name) is not None}
         rx = {name: (w.netdev_counter(name, "rx_bytes"), w.netdev_counter(name, "rx_packets"))
               for name in live}
 
-        snapshot, interfaces, infos = await asyncio.gather(
-            self.airtime.snapshot() if reads.airtime else _nothing(),
-            w.all_vifs() if reads.channels else _nothing(),
-            asyncio.gather(*(w.phy_info(p) for p in phys)) if reads.phy_info else _nothing(),
-        )
+        # Everything that does not depend on another read goes at once.
+        first: dict[Hashable, Awaitable[Any]] = {}
+        if reads.airtime:
+            first["airtime"] = self.airtime.snapshot()
+        if reads.channels:
+            first["iw"] = w.all_vifs()
+        if reads.phy_info:
+            first.update({("phy", p): self._phy_info(p) for p in phys})
+        if reads.stations:
+            first.update({("stations", name): w.stations(name) for name in live})
+        if reads.hostapd:
+            first.update({("hostapd", name): self.hostapd_status(name) for name in live})
+        if reads.survey:
+            # The survey is the phy's: any of its running vifs will do.
+            for radio in running.values():
+                on = next((v.name for v in radio.vifs if v.name in live), None)
+                if on is not None:
+                    first[("survey", radio.name)] = w.survey(on)
+        got = await _gather(first)
+
+        snapshot = got.get("airtime")
+        interfaces = got.get("iw")
+        infos = [got[("phy", p)] for p in phys] if reads.phy_info else None
+        if infos is not None:
+            phys = [p for p, info in zip(phys, infos) if info is not None]
         channels = self._channels(running, live, interfaces) if interfaces is not None else None
 
-        dumped = list(live) if reads.stations else [
-            name for name in live if reads.counters and name not in snapshot.vifs]
-        status = list(live) if reads.hostapd else []
-        surveyed = [(radio, i.ifname) for radio, i in (channels or {}).items()] if reads.survey else []
-        results = await asyncio.gather(
-            *(w.stations(name) for name in dumped),
-            *(self.hostapd_status(name) for name in status),
-            *(w.survey(ifname) for _, ifname in surveyed),
-        )
-        stations = dict(zip(dumped, results[:len(dumped)]))
-        statuses = dict(zip(status, results[len(dumped):len(dumped) + len(status)]))
-        surveys = {radio: s for (radio, _), s in zip(surveyed, results[len(dumped) + len(status):])}
+        # Then what the first reads tell is needed: the stations of vifs the
+        # module does not count, the survey of radios nobody configured.
+        then: dict[Hashable, Awaitable[Any]] = {}
+        if reads.counters and not reads.stations:
+            then.update({("stations", name): w.stations(name) for name in live
+                         if name not in snapshot.vifs})
+        if reads.survey:
+            then.update({("survey", radio): w.survey(info.ifname)
+                         for radio, info in (channels or {}).items() if radio not in running})
+        got.update(await _gather(then))
+
+        stations, statuses, surveys = (
+            {key[1]: value for key, value in got.items() if isinstance(key, tuple) and key[0] == kind}
+            for kind in ("stations", "hostapd", "survey"))
 
         seen = state.Observed(
-            phy_macs={p: w.phy_mac(p) for p in phys},
+            phy_macs=macs,
             live=live,
             rx=rx,
-            phy_info=dict(zip(phys, infos)) if infos is not None else None,
+            phy_info={i.name: i for i in infos if i is not None} if infos is not None else None,
             channels=channels,
             airtime=snapshot,
             hostapd=statuses if reads.hostapd else None,
@@ -118,6 +146,15 @@ class StateReader:
         )
         radios = [state.radio_state(p, running.get(p), seen) for p in phys]
         return {"ransdn-wifi:wifi-node-state": {"node-id": node_id, "radio": radios}}
+
+    async def _phy_info(self, phy: str) -> PhyInfo | None:
+        """What the phy can do; None if it went away while being asked."""
+        try:
+            return await self.wireless.phy_info(phy)
+        except WirelessError:
+            if self.wireless.phy_mac(phy) is not None:
+                raise
+            return None
 
     def _channels(self, running: Mapping[str, RadioConfig], live: Mapping[str, str],
                   interfaces: Mapping[str, VifInfo]) -> dict[str, VifInfo]:

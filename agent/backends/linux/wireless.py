@@ -221,8 +221,13 @@ class Wireless:
         self._phy_info = {n: i for n, i in self._phy_info.items() if n in names}
         return names
 
-    def phy_mac(self, phy: str) -> str:
-        return (self.sys_phy / phy / "macaddress").read_text().strip()
+    def phy_mac(self, phy: str) -> str | None:
+        """The phy's permanent address; None if it has gone (to another
+        network namespace, say)."""
+        try:
+            return (self.sys_phy / phy / "macaddress").read_text().strip()
+        except OSError:
+            return None
 
     def phy_of(self, ifname: str) -> str | None:
         """The wiphy of a wireless interface; None if there is no such one."""
@@ -254,7 +259,10 @@ class Wireless:
     async def phy_info(self, name: str) -> PhyInfo:
         if name not in self._phy_info:
             text = await self.run("iw", "phy", name, "info")
-            self._phy_info[name] = parse_phy_info(name, self.phy_mac(name), text)
+            mac = self.phy_mac(name)
+            if mac is None:
+                raise WirelessError(f"{name} has gone")
+            self._phy_info[name] = parse_phy_info(name, mac, text)
         return self._phy_info[name]
 
     async def all_vifs(self) -> dict[str, VifInfo]:
