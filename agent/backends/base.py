@@ -109,7 +109,9 @@ class StateSelection:
     The agent derives the selection from the request's filter and still
     applies the filter to what the backend returns, so a backend may
     return more than selected.  For every selected node, though, it must
-    return what a full read would, with its ancestors and their list keys.
+    return what a full read would (list entries in the same order), with
+    its ancestors and their list keys; what it leaves out it must leave
+    out, not guess.
     """
 
     paths: frozenset[str] | None = None
@@ -131,7 +133,8 @@ class StateSelection:
                    for p in self.paths)
 
     def __repr__(self) -> str:
-        return "StateSelection(everything)" if self.paths is None else f"StateSelection({sorted(self.paths)})"
+        shown = "everything" if self.paths is None else sorted(self.paths)
+        return f"StateSelection({shown})"
 
 
 #: No filter: the whole state.

@@ -202,8 +202,12 @@ class E2EScenario(Scenario):
                    "full": FULL_STATE_FILTER}
 
         def measure() -> dict:
+            from lxml import etree
+
             times: dict[str, list[float]] = {k: [] for k in filters}
             sizes: dict[str, int] = {}
+            hashes: dict[str, list[str]] = {}
+            leaf = f"{{{NAMESPACES['ransdn-wifi']}}}psk-sha256"
             with self.netconf() as m:
                 for _ in range(rounds):
                     for name, flt in filters.items():
@@ -211,7 +215,9 @@ class E2EScenario(Scenario):
                         reply = m.get(filter=("subtree", flt))
                         times[name].append(round(time.monotonic() - t0, 3))
                         sizes[name] = len(reply.data_xml)
-            return {"seconds": times, "reply_bytes": sizes}
+                        data = etree.fromstring(reply.data_xml.encode())
+                        hashes[name] = sorted(e.text for e in data.iter(leaf))
+            return {"seconds": times, "reply_bytes": sizes, "psk_hashes": hashes}
 
         reads = await asyncio.to_thread(measure)
         # What the sources cost from a process of its own, for comparison:

@@ -94,6 +94,27 @@ def test_share_change_through_the_api(scenario: ScenarioRun) -> None:
     assert all(within(s) for s in samples[-4:]), samples
 
 
+def test_a_share_change_is_only_set_vif_on_the_node(scenario: ScenarioRun) -> None:
+    """The agent's linux backend logs each apply with what it did: a change
+    of guarantees alone is one generic netlink request per vif, and no
+    hostapd, iw or tc.  The time is reported, bounded only for sanity."""
+    r = scenario.check("share_change")
+    c = _vifs(scenario)[2]
+    mine = [a for a in r["node_applies"] if f"SET_VIF {c} share=6000" in a["detail"]]
+    assert len(mine) == 1, r["node_applies"]
+    how, _, done = mine[0]["detail"].partition(": ")
+    assert how.startswith("airtime only"), mine[0]
+    assert all(action.startswith("genl SET_VIF ") for action in done.split("; ")), mine[0]
+    assert mine[0]["seconds"] < 2.0, mine[0]
+
+
+def test_narrow_state_reads_report_what_full_ones_do(scenario: ScenarioRun) -> None:
+    r = scenario.check("state_reads")
+    hashes = r["psk_hashes"]
+    assert hashes["psk"] == hashes["full"] and len(hashes["psk"]) == 1, hashes
+    assert r["reply_bytes"]["psk"] < r["reply_bytes"]["airtime"] < r["reply_bytes"]["full"]
+
+
 def test_slice_deleted_under_traffic(scenario: ScenarioRun) -> None:
     r = scenario.check("delete_under_traffic")
     assert r["status"] == 200 and r["backlog_before"] > 0
