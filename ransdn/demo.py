@@ -379,7 +379,12 @@ async def demo(args: argparse.Namespace, data_dir: Path) -> int:
     await runner.setup()
     host, port = parse_listen(args.listen)
     site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        print(f"ransdn demo: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     bound = site._server.sockets[0].getsockname()  # type: ignore[union-attr]
     url = f"http://{bound[0]}:{bound[1]}"
     await controller.start()

@@ -14,7 +14,8 @@ def register(sub: Any) -> None:
     p.add_argument("--airtime-period", type=_period, default=2.0, metavar="SECONDS",
                    help="global airtime scheduler period (default 2)")
     p.add_argument("--data-dir", help="keep the controller's data here (default: a temporary dir)")
-    p.add_argument("--listen", default="127.0.0.1:0", help="controller API address")
+    p.add_argument("--listen", default="127.0.0.1:0", type=_listen, metavar="HOST:PORT",
+                   help="controller API address (default 127.0.0.1 on a free port)")
     p.add_argument("--once", action="store_true",
                    help="set up, show the status and the SLA story, then stop")
     p.set_defaults(func=run_demo)
@@ -28,6 +29,13 @@ def _period(text: str) -> float:
     if not 0.2 <= value <= 60:
         raise argparse.ArgumentTypeError(f"{text!r}: a period is 0.2 to 60 seconds")
     return value
+
+
+def _listen(text: str) -> str:
+    from ransdn.service import parse_listen
+
+    parse_listen(text)  # raises ArgumentTypeError, which argparse reports
+    return text
 
 
 def run_demo(ctx: Context) -> int:

@@ -39,8 +39,10 @@ class Demo:
 
     def __init__(self, *args: str) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # A session of its own, so that Ctrl-C can be sent the way a
+        # terminal sends it: to the whole process group (the farm too).
         self.proc = subprocess.Popen([RANSDN, "demo", *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=env)
+                                     stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -78,9 +80,12 @@ class Demo:
             return ""
         return self.proc.stderr.read()
 
+    def ctrl_c(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGINT)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
 
@@ -187,8 +192,9 @@ def test_demo_runs_the_scheduler_on_a_driven_city_and_cleans_up_on_ctrl_c():
 
         agents = [(n["address"], n["port"]) for n in nodes]
         assert data_dir.is_dir()
-        demo.proc.send_signal(signal.SIGINT)
+        demo.ctrl_c()
         assert demo.proc.wait(60) == 0, demo.stderr()
+        demo.wait_for(r"^stopping\.\.\.$", 5)
         assert not data_dir.exists(), "the temporary data dir is removed"
         assert run_cli(url, "node", "list").returncode == 3, "the controller is gone"
         assert _ports_closed(agents), "the agent farm is gone"
@@ -221,6 +227,27 @@ def test_demo_once_prints_the_story_and_exits_keeping_a_given_data_dir(tmp_path)
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2 and "already holds a controller database" in res.stderr, res
     assert (data_dir / "ransdn.db").stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--listen", "nonsense"], "argument --listen: expected HOST:PORT"),
+    (["--airtime-period", "0"], "argument --airtime-period: '0': a period is 0.2 to 60 seconds"),
+    (["--airtime-period", "soon"], "a period is 0.2 to 60 seconds"),
+])
+def test_demo_refuses_bad_arguments(args: list[str], message: str):
+    res = subprocess.run([RANSDN, "demo", "--once", *args], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and message in res.stderr, res
+
+
+def test_demo_says_when_its_address_is_taken():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        res = subprocess.run([RANSDN, "demo", "--once", "--listen", f"127.0.0.1:{port}"],
+                             capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2, res
+    assert f"cannot listen on 127.0.0.1:{port}" in res.stderr and "Traceback" not in res.stderr, res
 
 
 def test_the_controller_does_not_import_the_test_bed():
