@@ -165,7 +165,7 @@ class Script:
     its own thread while the controller runs on the event loop)."""
 
     def __init__(self, args: argparse.Namespace, url: str, data_dir: Path, authorized_keys: Path,
-                 world_key: Path, stop: threading.Event, out: TextIO) -> None:
+                 world_key: Path, stop: threading.Event, out: TextIO, started: float) -> None:
         self.args = args
         self.url = url
         self.data_dir = data_dir
@@ -174,8 +174,9 @@ class Script:
         self.stop = stop
         self.out = out
         self.api = ApiClient(url, timeout=60)
-        self.started = time.monotonic()
-        #: Seconds from start to the first tables, and to the end of the story.
+        #: When the demo started (time.monotonic()).
+        self.started = started
+        #: Seconds from the start to the first tables.
         self.first_tables_s: float | None = None
 
     def say(self, text: str = "") -> None:
@@ -183,7 +184,6 @@ class Script:
         self.out.flush()
 
     def run(self) -> int:
-
         city = demo_city()
         farm = CityFarm(city, self.data_dir / "farm", self.authorized_keys)
         world: CityWorld | None = None
@@ -215,9 +215,8 @@ class Script:
     # -- the story ---------------------------------------------------------------
 
     def play(self, city: City, inventory: list[dict[str, Any]], world: CityWorld) -> None:
-        wifi = [r for r in city.radios]
-        channels = "/".join(str(c) for c in sorted({r.channel for r in wifi}))
-        self.say(f"agent farm: {len(wifi)} Wi-Fi APs on channels {channels}, {len(city.cells)} LTE cells "
+        channels = "/".join(str(c) for c in sorted({r.channel for r in city.radios}))
+        self.say(f"agent farm: {len(city.radios)} Wi-Fi APs on channels {channels}, {len(city.cells)} LTE cells "
                  f"(topology {self.data_dir / 'farm' / 'city.json'})")
         register_nodes(self.api, inventory, stop=self.stop)
         for doc in example_slices(city):
@@ -228,9 +227,10 @@ class Script:
         self.wait_s1_up()
         started = world.start()
         ues = world.attach_ues()
-        self.say(f"world: {started.stations} stations associated, traffic on {started.busy_vifs} vifs; "
-                 + "; ".join(f"UE {u.imsi} {u.result} on {u.cell}"
-                             + (f" ({u.slice}: {u.cause})" if u.cause else f" ({u.slice})") for u in ues))
+        self.say(f"world: {started.stations} stations associated, traffic on {started.busy_vifs} vifs")
+        for ue, u in zip(city.ues, ues):
+            why = f"{u.slice}: {u.cause}" if u.cause else u.slice
+            self.say(f"UE {u.imsi} attaches to PLMN {ue.plmn} on {u.cell}: {u.result} ({why})")
         self.check_stop()
 
         nodes = with_fresh_cells(self.api, self.api.get("/api/v1/nodes")["items"])
@@ -241,8 +241,8 @@ class Script:
         self.say("\nLTE: PLMNs per cell, S1 and UEs\n" + table(cell_rows(cells), LTE_ROW_COLUMNS))
         self.first_tables_s = time.monotonic() - self.started
         self.story(contention_of(city))
-        self.say(f"\n(first tables after {self.first_tables_s:.1f} s, "
-                 f"SLA story done after {time.monotonic() - self.started:.1f} s)")
+        self.say(f"\n(first tables {self.first_tables_s:.1f} s after the start, "
+                 f"the SLA story done after {time.monotonic() - self.started:.1f} s)")
         self.hints()
 
     def wait_s1_up(self, timeout: float = 30.0) -> None:
@@ -353,7 +353,7 @@ class Script:
                     self.say(f"{time.strftime('%H:%M:%S')}  {ev['kind']}: {ev['message']}")
 
 
-async def demo(args: argparse.Namespace, data_dir: Path) -> int:
+async def demo(args: argparse.Namespace, data_dir: Path, started: float) -> int:
     out = sys.stdout
     stop = threading.Event()
     stopping = asyncio.Event()
@@ -390,7 +390,7 @@ async def demo(args: argparse.Namespace, data_dir: Path) -> int:
     await controller.start()
     out.write(f"controller: {url}  (data in {data_dir}; log in {data_dir / 'controller.log'})\n")
     out.flush()
-    script = Script(args, url, data_dir, authorized, world_key.private_path, stop, out)
+    script = Script(args, url, data_dir, authorized, world_key.private_path, stop, out, started)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ransdn-demo")
     try:
         task = loop.run_in_executor(pool, script.run)
@@ -423,6 +423,7 @@ def _log_to(path: Path) -> logging.Handler:
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
     if args.data_dir:
         data_dir = Path(args.data_dir)
         if (data_dir / "ransdn.db").exists():
@@ -432,14 +433,14 @@ def run(args: argparse.Namespace) -> int:
         data_dir.mkdir(parents=True, exist_ok=True)
         handler = _log_to(data_dir / "controller.log")
         try:
-            return asyncio.run(demo(args, data_dir))
+            return asyncio.run(demo(args, data_dir, started))
         finally:
             logging.getLogger().removeHandler(handler)
             handler.close()
     with tempfile.TemporaryDirectory(prefix="ransdn-demo-") as tmp:
         handler = _log_to(Path(tmp) / "controller.log")
         try:
-            return asyncio.run(demo(args, Path(tmp)))
+            return asyncio.run(demo(args, Path(tmp), started))
         finally:
             logging.getLogger().removeHandler(handler)
             handler.close()

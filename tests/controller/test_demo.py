@@ -133,8 +133,9 @@ def test_demo_runs_the_scheduler_on_a_driven_city_and_cleans_up_on_ctrl_c():
         demo.wait_for(r"Ctrl-C stops the demo", 180)
         out = demo.output
         assert len(re.findall(r"slice \S+: provisioned on \d+ nodes", out)) == 3, out
-        assert re.search(r"UE 001010000000001 accepted on lte-1 \(acme-mobile\)", out), out
-        assert re.search(r"UE 001209999999999 rejected on lte-3 \(campus-5g: imsi-not-allowed\)", out), out
+        assert "UE 001010000000001 attaches to PLMN 001-01 on lte-1: accepted (acme-mobile)" in out, out
+        assert ("UE 001209999999999 attaches to PLMN 001-20 on lte-3: rejected (campus-5g: imsi-not-allowed)"
+                in out), out
         # The node table shows every configured PLMN with S1 up, the
         # campus PLMN included on the cells it was just added to.
         for cell, plmns in {"lte-1": ("001-10", "001-01"), "lte-3": ("001-01", "001-20")}.items():
