@@ -160,6 +160,17 @@ def contention_of(city: City) -> Contention:
     )
 
 
+#: Width of a slice's cell in the story's per-period lines.
+PERIOD_CELL = len("100.0 / 100.0  VIOLATED")
+
+
+def _period_cell(e: dict[str, Any] | None) -> str:
+    if e is None:
+        return "(not measured yet)"
+    state = "VIOLATED" if e["state"] == "violated" else e["state"]
+    return f"{e['achieved']:5.1f} / {e['target']:<5.1f}  {state}"
+
+
 class Script:
     """The operator's and the world's parts of the demo (blocking: runs on
     its own thread while the controller runs on the event loop)."""
@@ -201,7 +212,7 @@ class Script:
         except (DemoFailed, LiveError, FarmError, WorldError, ApiError, ConnectionFailed) as exc:
             if self.stop.is_set():
                 return 0
-            self.say(f"ransdn demo: {exc}")
+            print(f"ransdn demo: {exc}", file=sys.stderr, flush=True)
             return 1
         finally:
             if world is not None:
@@ -260,6 +271,9 @@ class Script:
         raise DemoFailed(f"S1 did not come up in {timeout:.0f} s for {', '.join(pending)}")
 
     def story(self, c: Contention) -> None:
+        """Local-only until the victim's SLA is violated by co-channel
+        contention, then contention-aware until it is met again; one line
+        per control period, then the SLA table."""
         status = self.api.get("/api/v1/airtime")
         a, b = c.slices
         self.say(
@@ -269,59 +283,56 @@ class Script:
             f"of that channel {a} is owed {c.targets[0]:.1f} %, {b} {c.targets[1]:.1f} %.  The global "
             f"scheduler runs every {status['period']:g} s;\n"
             f"it starts with policy {status['policy']} (each AP on its own, like hostapd's airtime policy).\n")
-        width = max(len(a), len(b), len("100.0 / 100.0  VIOLATED"))
-        self.say(f"period  {'policy':<17} {a:<{width}}  {b:<{width}}  (achieved / target % of channel {c.channel})")
+        self.say(f"period  {'policy':<17} {a:<{PERIOD_CELL}}  {b:<{PERIOD_CELL}}  "
+                 f"(achieved / target % of channel {c.channel})")
+        victim = c.slices.index(c.victim)
 
-        def line(sample: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-            entries = (sample.entry(a, c.radios), sample.entry(b, c.radios))
-            cells = []
-            for e in entries:
-                if e is None:
-                    cells.append("(not measured yet)")
-                    continue
-                state = "VIOLATED" if e["state"] == "violated" else e["state"]
-                cells.append(f"{e['achieved']:5.1f} / {e['target']:<5.1f}  {state}")
-            cause = next((f"{e['slice']}: {e['cause']}" for e in entries if e and e["state"] == "violated"), "")
-            self.say(f"{sample.period:>6}  {sample.policy:<17} {cells[0]:<{width}}  {cells[1]:<{width}}  {cause}"
-                     .rstrip())
-            return entries
+        def violated(entries: list[dict[str, Any] | None], policy: str) -> bool:
+            e = entries[victim]
+            return e is not None and e["state"] == "violated" and e["cause"] == "co-channel-contention"
+
+        def recovered(entries: list[dict[str, Any] | None], policy: str) -> bool:
+            e = entries[victim]
+            return (policy == "contention-aware" and all(x is not None and x["state"] == "ok" for x in entries)
+                    and e is not None and abs(e["error"]) <= 1.0)
 
         seen = status["periods_run"]
-        victim_index = c.slices.index(c.victim)
-        violated = False
-        for _ in range(VIOLATION_PERIODS):
-            sample = wait_period(self.api, seen, stop=self.stop)
-            seen = sample.period
-            e = line(sample)[victim_index]
-            if e and e["state"] == "violated" and e["cause"] == "co-channel-contention":
-                violated = True
-                break
-        if not violated:
-            self.say(f"       ({c.victim} was not reported violated in {VIOLATION_PERIODS} periods)")
+        seen, ok = self.periods_until(c, seen, violated, VIOLATION_PERIODS)
+        if not ok:
+            self.say(f"        ({c.victim} was not reported violated in {VIOLATION_PERIODS} periods)")
         self.api.request("PUT", "/api/v1/airtime/policy", {"policy": "contention-aware"})
         self.say("    -> policy contention-aware from the next period "
                  "(PUT /api/v1/airtime/policy, as `ransdn airtime policy contention-aware` does)")
-        recovered = False
-        for _ in range(RECOVERY_PERIODS):
+        seen, ok = self.periods_until(c, seen, recovered, RECOVERY_PERIODS)
+        if not ok:
+            self.say(f"        ({c.victim} did not recover in {RECOVERY_PERIODS} periods)")
+        self.sla_table(seen)
+
+    def periods_until(self, c: Contention, seen: int, done: Any, periods: int) -> tuple[int, bool]:
+        """Print each control period's line for the contended pair until
+        ``done(entries, policy)`` or ``periods`` have passed.  Returns the
+        last period seen and whether ``done`` held."""
+        for _ in range(periods):
             sample = wait_period(self.api, seen, stop=self.stop)
             seen = sample.period
-            entries = line(sample)
-            if sample.policy == "contention-aware" and all(e and e["state"] == "ok" for e in entries) \
-                    and abs(entries[victim_index]["error"]) <= 1.0:  # type: ignore[index]
-                recovered = True
-                break
-        if not recovered:
-            self.say(f"       ({c.victim} did not recover in {RECOVERY_PERIODS} periods)")
+            entries = [sample.entry(s, c.radios) for s in c.slices]
+            cells = [_period_cell(e) for e in entries]
+            cause = next((f"{e['slice']}: {e['cause']}" for e in entries if e and e["state"] == "violated"), "")
+            self.say(f"{seen:>6}  {sample.policy:<17} {cells[0]:<{PERIOD_CELL}}  {cells[1]:<{PERIOD_CELL}}  "
+                     f"{cause}".rstrip())
+            if done(entries, sample.policy):
+                return seen, True
+        return seen, False
 
+    def sla_table(self, period: int) -> None:
         items = self.api.get("/api/v1/sla")["items"]
         active = sorted((e for e in items if e.get("backlogged") or float(e["achieved"]) >= 0.5),
                         key=lambda e: (e.get("channel") or 0, domain_label(e), e["slice"]))
-        self.say(f"\nSLA of period {seen}, slices with traffic (`ransdn sla list` also shows the "
+        self.say(f"\nSLA of period {period}, slices with traffic (`ransdn sla list` also shows the "
                  f"{len(items) - len(active)} idle slice-domains)\n" + table(active, SLA_BRIEF_COLUMNS))
         if any(e.get("cause") == "no-backlog" for e in active):
             self.say("(no-backlog: the slice offered less traffic than its share, so it is not short of it)")
-        events = self.api.get("/api/v1/events?kind=sla&limit=1000")["items"]
-        for ev in events:
+        for ev in self.api.get("/api/v1/events?kind=sla&limit=1000")["items"]:
             self.say(f"event {ev['kind']}: {ev['message']}")
 
     def hints(self) -> None:

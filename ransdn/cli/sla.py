@@ -40,7 +40,10 @@ def domain_label(e: dict[str, Any]) -> str:
 
 
 def _points(v: Any) -> str | None:
-    return None if v is None else f"{float(v):.1f}"
+    if v is None:
+        return None
+    # "-0.0" would read as a shortfall; a tenth of a point either way is 0.0.
+    return f"{round(float(v), 1) or 0.0:.1f}"
 
 
 #: A narrower SLA table: where the domain is instead of its id.
