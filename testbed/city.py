@@ -18,15 +18,22 @@ member the farm ignores::
                         "traffic": {"pattern": "saturating"},
                         "stations": [{"mac": "06:..", "tx_bitrate_kbps": 54000}]}]}}
 
+A city may also have LTE small cells (``"kind": "lte"`` nodes, which the
+farm runs as sim eNBs) and UEs that attach through them (under
+``"city"``: ``"ues": [{"imsi": "001010000000001", "cell": "lte-1",
+"plmn": "001-01"}]``).
+
 Generators: :func:`seed_city` (the 2-AP 30/70 case), :func:`random_city`
 (APs on a random geometric graph, tenants with shares and mixed demand;
-scenarios (b) and (c)).
+scenarios (b) and (c)), :func:`demo_city` (the neighbourhood of ``ransdn
+demo``).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +93,37 @@ class CityVif:
 
 
 @dataclass(frozen=True)
+class CityCell:
+    """An LTE small cell (the farm runs a sim eNB for it)."""
+
+    name: str
+    position: tuple[float, float] = (0.0, 0.0)
+
+
+IMSI_RE = re.compile(r"[0-9]{6,15}")
+PLMN_RE = re.compile(r"([0-9]{3})-([0-9]{2,3})")
+
+
+@dataclass(frozen=True)
+class CityUe:
+    """A subscriber's UE that attaches through ``cell`` to ``plmn``
+    ("MCC-MNC"; None sends no PLMN, which a sim cell rejects, as the
+    ``ue-attach`` RPC needs one)."""
+
+    imsi: str
+    cell: str
+    plmn: str | None = None
+
+    def plmn_id(self) -> tuple[str, str] | None:
+        """(MCC, MNC), or None for the home PLMN."""
+        if self.plmn is None:
+            return None
+        m = PLMN_RE.fullmatch(self.plmn)
+        assert m is not None, "checked when the city was built"
+        return m.group(1), m.group(2)
+
+
+@dataclass(frozen=True)
 class City:
     name: str
     radios: tuple[CityRadio, ...]
@@ -94,6 +132,8 @@ class City:
     #: The complete hearing graph, or None to derive it from positions.
     hearing: tuple[tuple[RadioKey, RadioKey], ...] | None = None
     range_m: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RANGE_M))
+    cells: tuple[CityCell, ...] = ()
+    ues: tuple[CityUe, ...] = ()
 
     def __post_init__(self) -> None:
         keys = [r.key for r in self.radios]
@@ -121,6 +161,23 @@ class City:
             for key in pair:
                 if tuple(key) not in known:
                     raise CityError(f"the hearing graph names unknown radio {key[0]}/{key[1]}")
+        cells = [c.name for c in self.cells]
+        if len(set(cells)) != len(cells):
+            raise CityError("a cell is listed twice")
+        clash = sorted(set(cells) & {r.node for r in self.radios})
+        if clash:
+            raise CityError(f"{clash[0]} is both a Wi-Fi node and a cell")
+        imsis: set[str] = set()
+        for ue in self.ues:
+            if not IMSI_RE.fullmatch(ue.imsi):
+                raise CityError(f"UE {ue.imsi!r}: an IMSI is 6 to 15 digits")
+            if ue.imsi in imsis:
+                raise CityError(f"UE {ue.imsi} is listed twice")
+            imsis.add(ue.imsi)
+            if ue.cell not in cells:
+                raise CityError(f"UE {ue.imsi} attaches through unknown cell {ue.cell}")
+            if ue.plmn is not None and not PLMN_RE.fullmatch(ue.plmn):
+                raise CityError(f"UE {ue.imsi}: PLMN {ue.plmn!r} is not MCC-MNC (e.g. 001-01)")
 
     def tenant(self, name: str) -> Tenant:
         return next(t for t in self.tenants if t.name == name)
@@ -137,10 +194,12 @@ class City:
             node["radios"].append(
                 {"name": r.radio, "band": r.band, "channel": r.channel, "mac": r.mac, "position": list(r.position)}
             )
+        for c in self.cells:
+            nodes[c.name] = {"name": c.name, "kind": "lte", "position": list(c.position)}
         medium: dict[str, Any] = {"range_m": dict(self.range_m)}
         if self.hearing is not None:
             medium["hearing"] = [[list(a), list(b)] for a, b in self.hearing]
-        return {
+        doc: dict[str, Any] = {
             "nodes": list(nodes.values()),
             "medium": medium,
             "city": {
@@ -159,6 +218,9 @@ class City:
                 ],
             },
         }
+        if self.ues:
+            doc["city"]["ues"] = [asdict(u) for u in self.ues]
+        return doc
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_document(), indent=1) + "\n")
@@ -201,6 +263,12 @@ class City:
                 if hearing is None
                 else tuple((tuple(a), tuple(b)) for a, b in hearing),  # type: ignore[misc]
                 range_m=dict(medium.get("range_m", DEFAULT_RANGE_M)),
+                cells=tuple(
+                    CityCell(n["name"], tuple(n.get("position", [0.0, 0.0])))  # type: ignore[arg-type]
+                    for n in doc["nodes"]
+                    if n.get("kind") == "lte"
+                ),
+                ues=tuple(CityUe(**u) for u in spec.get("ues", [])),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, CityError):
@@ -327,12 +395,83 @@ def random_city(
     return City(name, tuple(radios), tenant_list, tuple(vifs), None, {band: reach})
 
 
+#: The tenants of :func:`demo_city`.
+DEMO_TENANTS = (
+    Tenant("city", 20.0, "CityFree"),
+    Tenant("acme", 40.0, "AcmeSecure"),
+    Tenant("campus", 25.0, "CampusNet"),
+)
+
+
+def demo_city(*, spacing_m: float = 100.0) -> City:
+    """The neighbourhood of ``ransdn demo``.
+
+    Twelve APs ``wifi-1`` .. ``wifi-12`` on a 4 x 3 grid ``spacing_m``
+    apart, one 2.4 GHz radio each on channel 1, 6 or 11 by (column + row)
+    mod 3: straight neighbours never share a channel, diagonal ones (about
+    141 m apart, inside the 150 m carrier-sense range) do and hear each
+    other.  So channel 1 holds the chain wifi-4 - wifi-7 - wifi-10, and
+    wifi-1 alone.  Four small cells ``lte-1`` .. ``lte-4`` stand between
+    the APs.
+
+    Tenants (:data:`DEMO_TENANTS`): ``city`` on every AP, ``acme`` on
+    wifi-1..6, ``campus`` on wifi-7..12.  The contended pair is DESIGN
+    section 1's example: acme sends only through wifi-4 and campus only
+    through wifi-7, both saturating.  On their own the two APs split
+    channel 1 about evenly, while acme is entitled to 40 / (40 + 25) =
+    61.5 % of it.  Elsewhere a few light loads (Poisson and constant, well
+    below capacity) are never backlogged.
+
+    Two UEs: ``001010000000001`` selects PLMN 001-01 on lte-1, and
+    ``001209999999999`` selects 001-20 on lte-3.
+    """
+    columns, rows = 4, 3
+    channels = (1, 6, 11)
+    radios = []
+    for i in range(columns * rows):
+        row, col = divmod(i, columns)
+        radios.append(
+            CityRadio(
+                f"wifi-{i + 1}", "phy0", "2.4ghz", channels[(col + row) % 3],
+                (col * spacing_m, row * spacing_m), _mac(i + 1),
+            )
+        )
+    half = len(radios) // 2
+    placement = {
+        "city": [r.node for r in radios],
+        "acme": [r.node for r in radios[:half]],
+        "campus": [r.node for r in radios[half:]],
+    }
+    # (node, tenant) -> traffic and station bitrates (kbit/s).
+    active: dict[tuple[str, str], tuple[TrafficSpec, tuple[int, ...]]] = {
+        ("wifi-4", "acme"): (TrafficSpec("saturating"), (54_000, 24_000)),
+        ("wifi-7", "campus"): (TrafficSpec("saturating"), (54_000, 36_000)),
+        ("wifi-1", "city"): (TrafficSpec("poisson", rate_kbps=2_000), (24_000,)),
+        ("wifi-2", "acme"): (TrafficSpec("constant", rate_kbps=4_000), (54_000,)),
+        ("wifi-9", "campus"): (TrafficSpec("poisson", rate_kbps=3_000), (54_000,)),
+        ("wifi-12", "city"): (TrafficSpec("poisson", rate_kbps=1_000), (12_000,)),
+    }
+    vifs = []
+    for tenant in DEMO_TENANTS:
+        for node in placement[tenant.name]:
+            traffic, bitrates = active.get((node, tenant.name), (TrafficSpec("idle"), ()))
+            index = len(vifs)
+            stations = tuple(CityStation(_station_mac(index, s + 1), b) for s, b in enumerate(bitrates))
+            vifs.append(CityVif(node, "phy0", tenant.name, f"wlan-{tenant.name}", traffic, stations))
+    cells = tuple(
+        CityCell(f"lte-{j + 1}", ((0.5 + 2 * (j % 2)) * spacing_m, (0.5 + j // 2) * spacing_m)) for j in range(4)
+    )
+    ues = (CityUe("001010000000001", "lte-1", "001-01"), CityUe("001209999999999", "lte-3", "001-20"))
+    return City("demo", tuple(radios), DEMO_TENANTS, tuple(vifs), None, {"2.4ghz": DEFAULT_RANGE_M["2.4ghz"]},
+                cells, ues)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write a city as an agent-farm topology file."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m testbed.city", description=main.__doc__)
-    parser.add_argument("kind", choices=["seed", "random"])
+    parser.add_argument("kind", choices=["seed", "random", "demo"])
     parser.add_argument("output", type=Path)
     parser.add_argument("--aps", type=int, default=120)
     parser.add_argument("--channels", default="36,40,44", help="comma-separated channel numbers")
@@ -343,6 +482,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.kind == "seed":
             city = seed_city()
+        elif args.kind == "demo":
+            city = demo_city()
         else:
             channels = tuple(int(c) for c in args.channels.split(","))
             city = random_city(

@@ -5,8 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from ransdn.cli.main import Context, add_command
-from ransdn.cli.nodes import CELL_SLICE_COLUMNS
+from ransdn.cli.nodes import CELL_SLICE_COLUMNS, plmn_status
 from ransdn.cli.output import table
+
+#: One row per PLMN per cell (see :func:`cell_rows`).
+LTE_ROW_COLUMNS = [
+    ("CELL", lambda r: r["cell"]),
+    ("PLMN", lambda r: plmn_status(r)),
+    ("SLICE", lambda r: r["slice"]),
+    ("IMSI ACL", lambda r: ",".join([*r["imsi_acl"]["imsis"], *(p + "*" for p in r["imsi_acl"]["prefixes"])])
+        + f" (else {r['imsi_acl']['default_action']})"),
+    ("UES", lambda r: r["attached_ues"]),
+    ("ACCEPTED", lambda r: r["attach_accepted"]),
+    ("REJECTED", lambda r: r["attach_rejected"]),
+]
+
+
+def cell_rows(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The PLMN manager's cells (``/api/v1/lte/cells``) flattened to one
+    row per cell and PLMN, for :data:`LTE_ROW_COLUMNS`."""
+    return [{**s, "cell": c["cell"]} for c in cells for s in c["slices"]]
 
 
 def register(sub: Any) -> None:

@@ -8,15 +8,51 @@ from ransdn.cli.main import Context, UsageError, add_command
 from ransdn.cli.output import details, table
 from ransdn.cli.slices import load_document
 
+def plmn_status(s: dict[str, Any]) -> str:
+    """A PLMN configured on a cell and whether it is in service: ``001-01
+    S1 up``, ``001-01 S1 connecting``, ``001-01 not broadcast``."""
+    if s.get("broadcast") is False:
+        return f"{s['plmn']} not broadcast"
+    states = [m.get("s1_state") for m in s.get("mmes", [])]
+    s1 = next((st for st in ("up", "connecting", "down") if st in states), "?")
+    return f"{s['plmn']} S1 {s1}"
+
+
+def _radios_or_plmns(n: dict[str, Any]) -> Any:
+    if n["kind"] == "wifi":
+        return [f"{r['name']}@ch{r['channel']}" for r in n.get("radios", [])]
+    # Every PLMN configured on the cell, each with its state: a slice
+    # just created shows up at once, marked until its S1 link is up.
+    return ", ".join(plmn_status(s) for s in (n.get("cell") or {}).get("slices", [])) or None
+
+
 NODE_COLUMNS = [
     ("NAME", lambda n: n["name"]),
     ("KIND", lambda n: n["kind"]),
     ("ADDRESS", lambda n: f"{n['address']}:{n['port']}"),
     ("STATE", lambda n: n["connection"]["state"]),
-    ("RADIOS/PLMNS", lambda n: [f"{r['name']}@ch{r['channel']}" for r in n.get("radios", [])]
-        if n["kind"] == "wifi" else ((n.get("cell") or {}).get("plmns") or [])),
+    ("RADIOS / PLMNS", _radios_or_plmns),
     ("LAST ERROR", lambda n: n["connection"].get("last_error")),
 ]
+
+
+def with_fresh_cells(api: Any, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``nodes`` with each cell's view read from the cell now.
+
+    A node listing carries the cell view the controller last read (after
+    its last change to the cell), which may predate a PLMN's S1 setup or a
+    UE's attach; the LTE manager's endpoint reads every cell afresh.
+    """
+    if not any(n["kind"] == "lte" for n in nodes):
+        return nodes
+    fresh = {c["cell"]: c for c in api.get("/api/v1/lte/cells")["items"]}
+    out = []
+    for n in nodes:
+        cell = fresh.get(n["name"]) if n["kind"] == "lte" else None
+        if cell is not None:
+            n = {**n, "cell": {k: v for k, v in cell.items() if k not in ("connection", "live")}}
+        out.append(n)
+    return out
 
 
 def register(sub: Any) -> None:
@@ -77,6 +113,7 @@ def node_add(ctx: Context) -> int:
 def node_list(ctx: Context) -> int:
     q = f"?kind={ctx.args.kind}" if ctx.args.kind else ""
     body = ctx.api.get("/api/v1/nodes" + q)
+    body["items"] = with_fresh_cells(ctx.api, body["items"])
     ctx.out.show(body, lambda b: table(b["items"], NODE_COLUMNS))
     return 0
 

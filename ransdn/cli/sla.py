@@ -26,6 +26,37 @@ SLA_COLUMNS = [
     ("CAUSE", lambda e: e.get("cause")),
 ]
 
+
+
+def domain_label(e: dict[str, Any]) -> str:
+    """Where a contention domain is, for people: ``ch1 wifi-4+wifi-7``
+    (node names when each radio is on its own node; three at most)."""
+    radios = list(e.get("radios") or [])
+    nodes = [r.partition("/")[0] for r in radios]
+    names = nodes if len(set(nodes)) == len(nodes) else radios
+    where = "+".join(names[:3]) + (f"+{len(names) - 3} more" if len(names) > 3 else "")
+    channel = e.get("channel")
+    return f"ch{channel} {where}".strip() if channel is not None else where or e.get("domain", "")
+
+
+def _points(v: Any) -> str | None:
+    if v is None:
+        return None
+    # "-0.0" would read as a shortfall; a tenth of a point either way is 0.0.
+    return f"{round(float(v), 1) or 0.0:.1f}"
+
+
+#: A narrower SLA table: where the domain is instead of its id.
+SLA_BRIEF_COLUMNS = [
+    ("SLICE", lambda e: e["slice"]),
+    ("DOMAIN", domain_label),
+    ("TARGET%", lambda e: _points(e["target"])),
+    ("ACHIEVED%", lambda e: _points(e["achieved"])),
+    ("ERROR", lambda e: _points(e.get("error"))),
+    ("STATE", lambda e: e.get("state")),
+    ("CAUSE", lambda e: e.get("cause")),
+]
+
 AIRTIME_FIELDS = [
     ("enabled", lambda a: a["enabled"]),
     ("period (s)", lambda a: a.get("period")),

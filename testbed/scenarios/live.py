@@ -1,34 +1,36 @@
 """Run a scenario against a live controller and agent farm.
 
-The controller sees the city only through NETCONF, as it would a real one:
-this driver registers the farm's nodes through the REST API, creates one
-slice per tenant, and then plays the world's part over NETCONF with the
-``ransdn-sim`` RPCs (stations associate, traffic starts and stops) while the
-controller's global airtime scheduler runs its control periods.  SLA
-figures are read back through the REST API, period by period.
+The controller sees the city only through NETCONF, as it would a real one.
+A run plays two parts:
+
+- the operator's, through the controller's REST API: register the farm's
+  nodes (:func:`register_nodes`), create one slice per tenant, and read the
+  SLA back period by period (:func:`wait_period`);
+- the world's, through the agents' ``ransdn-sim`` RPCs
+  (:class:`~.world.CityWorld`): stations associate, traffic starts and
+  stops, while the controller's global airtime scheduler runs its control
+  periods.
 
 ``ransdn scenario run NAME`` starts a controller and a farm and runs this;
-the end-to-end tests use it against processes they start.
+the end-to-end tests use it against processes they start; ``ransdn demo``
+uses the same two parts on its own city.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from lxml import etree
-from ncclient import manager
 
 from ransdn.cli.client import ApiClient
 from testbed.city import City
 from testbed.medium.model import TrafficSpec
 
 from . import Scenario
-
-SIM_NS = "urn:ransdn:params:xml:ns:yang:ransdn-sim"
+from .world import CityWorld, SimWorld
 
 
 class LiveError(RuntimeError):
@@ -50,9 +52,62 @@ class PeriodSla:
         states = {e["state"] for e in self.items if e["slice"] == slice_id}
         return "violated" if "violated" in states else "ok"
 
+    def entry(self, slice_id: str, radios: Iterable[str]) -> dict[str, Any] | None:
+        """The slice's record in the domain of exactly these radios
+        (``node/radio``), if there is one."""
+        wanted = sorted(radios)
+        return next((e for e in self.items if e["slice"] == slice_id and sorted(e["radios"]) == wanted), None)
+
 
 def slice_id(tenant: str) -> str:
     return f"slice-{tenant.lower()}"
+
+
+def register_nodes(api: ApiClient, inventory: Iterable[dict[str, Any]], timeout: float = 60.0,
+                   stop: threading.Event | None = None) -> list[str]:
+    """Register every agent of ``inventory`` (its kind, address, port and
+    pinned host key) and wait until the controller is connected to all of
+    them.  Returns their names."""
+    agents = list(inventory)
+    for a in agents:
+        api.request("POST", "/api/v1/nodes", {
+            "name": a["name"], "kind": a["kind"], "address": a["address"], "port": a["port"],
+            "host_key": a["host_key_fingerprint"]})
+    names = [a["name"] for a in agents]
+    states: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = {n["name"]: n["connection"]["state"] for n in api.get("/api/v1/nodes")["items"]}
+        if all(states.get(n) == "connected" for n in names):
+            return names
+        pause(0.1, stop)
+    waiting = {n: states.get(n) for n in names if states.get(n) != "connected"}
+    raise LiveError(f"nodes did not connect in {timeout:.0f} s: {waiting}")
+
+
+def wait_period(api: ApiClient, after: int, timeout: float = 30.0,
+                stop: threading.Event | None = None) -> PeriodSla:
+    """The SLA once the controller has finished a control period after
+    period ``after``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = api.get("/api/v1/airtime")
+        if status["periods_run"] > after:
+            return PeriodSla(status["periods_run"], status["policy"], api.get("/api/v1/sla")["items"])
+        pause(0.05, stop)
+    raise LiveError(f"the controller ran no control period in {timeout:.0f} s")
+
+
+class Stopped(Exception):
+    """The caller asked a wait to give up (``stop`` was set)."""
+
+
+def pause(seconds: float, stop: threading.Event | None) -> None:
+    """Sleep, or raise :class:`Stopped` as soon as ``stop`` is set."""
+    if stop is None:
+        time.sleep(seconds)
+    elif stop.wait(seconds):
+        raise Stopped
 
 
 class LiveRun:
@@ -68,58 +123,17 @@ class LiveRun:
         self.scenario = scenario
         self.city: City = scenario.build()
         self.api = api
-        self.agents = {a["name"]: a for a in inventory}
-        self.key = key
-        self.username = username
-        self._sessions: dict[str, Any] = {}
-        #: (node, radio, tenant) -> vif name, as the controller named it.
-        self.vif_names: dict[tuple[str, str, str], str] = {}
-
-    # -- NETCONF to the agents (the world's side) ---------------------------------
-
-    def _session(self, node: str) -> Any:
-        m = self._sessions.get(node)
-        if m is None or not m.connected:
-            a = self.agents[node]
-            # Loopback test bed: the agents' host keys are in the inventory
-            # and were pinned by the controller; this side only plays
-            # stations and traffic.
-            m = manager.connect(host=a["address"], port=a["port"], username=self.username,
-                                key_filename=str(self.key), hostkey_verify=False,
-                                allow_agent=False, look_for_keys=False, timeout=30)
-            self._sessions[node] = m
-        return m
-
-    def _rpc(self, node: str, name: str, **leaves: Any) -> None:
-        rpc = etree.Element(f"{{{SIM_NS}}}{name}")
-        for leaf, value in leaves.items():
-            etree.SubElement(rpc, f"{{{SIM_NS}}}{leaf.replace('_', '-')}").text = str(value)
-        self._session(node).dispatch(rpc)
+        self.inventory = inventory
+        self.world = CityWorld(self.city, SimWorld(inventory, key, username=username))
 
     def close(self) -> None:
-        for m in self._sessions.values():
-            try:
-                m.close_session()
-            except Exception:  # noqa: BLE001 - closing what may already be gone
-                pass
-        self._sessions.clear()
+        self.world.world.close()
 
     # -- set-up through the controller's API ------------------------------------
 
     def register(self, timeout: float = 60.0) -> None:
-        nodes = sorted({r.node for r in self.city.radios})
-        for name in nodes:
-            a = self.agents[name]
-            self.api.request("POST", "/api/v1/nodes", {
-                "name": name, "kind": "wifi", "address": a["address"], "port": a["port"],
-                "host_key": a["host_key_fingerprint"]})
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            states = {n["name"]: n["connection"]["state"] for n in self.api.get("/api/v1/nodes")["items"]}
-            if all(states.get(n) == "connected" for n in nodes):
-                return
-            time.sleep(0.2)
-        raise LiveError(f"nodes did not connect in {timeout:.0f} s: {states}")
+        nodes = {r.node for r in self.city.radios} | {c.name for c in self.city.cells}
+        register_nodes(self.api, [a for a in self.inventory if a["name"] in nodes], timeout)
 
     def create_slices(self) -> None:
         for tenant in self.city.tenants:
@@ -129,33 +143,18 @@ class LiveRun:
                     placement.setdefault(v.node, []).append(v.radio)
             if not placement:
                 continue
-            sid = slice_id(tenant.name)
             self.api.request("POST", "/api/v1/slices", {
-                "id": sid, "tenant": tenant.name,
+                "id": slice_id(tenant.name), "tenant": tenant.name,
                 "wifi": {"ssid": tenant.ssid, "security": {"mode": "open"},
                          "guaranteed_share": tenant.share,
                          "nodes": [{"node": n, "radios": sorted(r)} for n, r in sorted(placement.items())]}})
-            view = self.api.get(f"/api/v1/slices/{sid}")
-            for v in view["wifi"]["vifs"]:
-                self.vif_names[(v["node"], v["radio"], tenant.name)] = v["vif"]
 
     def start_world(self) -> None:
         """Stations associate and every vif gets its initial traffic."""
-        for v in self.city.vifs:
-            ssid = self.city.tenant(v.tenant).ssid
-            for s in v.stations:
-                self._rpc(v.node, "station-attach", radio=v.radio, ssid=ssid, mac_address=s.mac,
-                          tx_bitrate=s.tx_bitrate_kbps)
-            self.set_traffic(v.node, v.radio, v.tenant, v.traffic)
+        self.world.start()
 
     def set_traffic(self, node: str, radio: str, tenant: str, traffic: TrafficSpec) -> None:
-        leaves: dict[str, Any] = {"radio": radio, "vif": self.vif_names[(node, radio, tenant)],
-                                  "pattern": traffic.pattern}
-        if traffic.pattern in ("constant", "poisson"):
-            leaves["rate"] = traffic.rate_kbps
-        if traffic.pattern == "on-off":
-            leaves["on_time"], leaves["off_time"] = traffic.on_ms, traffic.off_ms
-        self._rpc(node, "set-traffic", **leaves)
+        self.world.set_traffic(node, radio, tenant, traffic)
 
     def setup(self) -> None:
         self.register()
@@ -169,13 +168,7 @@ class LiveRun:
 
     def wait_period(self, after: int, timeout: float = 30.0) -> PeriodSla:
         """The SLA once the controller has finished a period after ``after``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status = self.api.get("/api/v1/airtime")
-            if status["periods_run"] > after:
-                return PeriodSla(status["periods_run"], status["policy"], self.api.get("/api/v1/sla")["items"])
-            time.sleep(0.05)
-        raise LiveError(f"the controller ran no control period in {timeout:.0f} s")
+        return wait_period(self.api, after, timeout)
 
     def run(self, periods: int | None = None, on_period: Callable[[int, PeriodSla], None] | None = None
             ) -> list[PeriodSla]:
