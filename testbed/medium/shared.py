@@ -201,6 +201,9 @@ class _Layout:
         self.phase_ms = np.array([v.phase_ms for v in self.vifs], dtype=float)
         self.carry_bits = np.array([v.carry_bits for v in self.vifs], dtype=float)
         self.n_stations = np.array([len(v.stations) for v in self.vifs], dtype=np.intp)
+        #: No vif can be offered a frame: nothing will arrive until the
+        #: layout changes.
+        self.no_traffic = not bool(((self.pattern != 0) & (self.n_stations > 0)).any())
         width = max(1, int(self.n_stations.max(initial=0)))
         self.station_rates = np.full((len(self.vifs), width), FALLBACK_RATE_KBPS, dtype=np.int64)
         self.station_objects: list[list[_Station]] = []
@@ -455,9 +458,28 @@ class SharedMedium:
                 self.lag_ns += (due - max_behind) * self.step_ns
                 owed -= (due - max_behind) * step_s
                 due = max_behind
-            for _ in range(due):
-                self.step()
+            if due > 1 and self._quiet():
+                self._pass_quiet_time(due * self.step_ns)
+            else:
+                for _ in range(due):
+                    self.step()
             owed -= due * step_s
+
+    def _quiet(self) -> bool:
+        """Whether no frame is queued and none can arrive."""
+        layout = self._current_layout()
+        return layout.no_traffic and not layout.backlog.any()
+
+    def _pass_quiet_time(self, duration_ns: int) -> None:
+        """What short steps would do while the medium is quiet, in as few
+        long ones as the radios' reports allow: each report falls on a
+        scheduler-interval boundary, so no step runs across one."""
+        layout = self._current_layout()
+        end = self.now_ns + duration_ns
+        while self.now_ns < end:
+            into = (self.now_ns - layout.interval_origin_ns) % layout.interval_ns
+            to_boundary = int((layout.interval_ns - into).min(initial=end - self.now_ns))
+            self.step(min(end - self.now_ns, to_boundary))
 
     def run_for(self, seconds: float) -> None:
         """Advance simulated time by ``seconds`` as fast as possible."""
@@ -509,12 +531,13 @@ class SharedMedium:
         offered[layout.n_stations == 0] = 0
         return offered
 
-    def step(self) -> None:
-        """Advance the medium by one step."""
+    def step(self, duration_ns: int | None = None) -> None:
+        """Advance the medium by one step (of ``duration_ns``, or the
+        medium's own step)."""
         layout = self._current_layout()
         radios = layout.radios
         n = len(radios)
-        duration = self.step_ns
+        duration = self.step_ns if duration_ns is None else duration_ns
         step_ms = duration / 1e6
         if n == 0:
             self.now_ns += duration

@@ -179,3 +179,35 @@ async def test_counters_are_reported_at_scheduler_interval_boundaries():
     # whole intervals, in which the cap held A to exactly its 30 %.
     assert a.survey.channel_time_us == 1_000_000
     assert a.vifs["x"].measured_us == pytest.approx(300_000, abs=2_000)
+
+
+async def _drained(seed: int) -> SharedMedium:
+    """Two APs that sent for a while, then went idle and drained."""
+    medium = SharedMedium(seed=seed, step_ms=1.0)
+    await _two_aps(medium)
+    medium.run_for(0.5)
+    assert not medium._quiet()
+    for node, vif in (("a", "x"), ("b", "y")):
+        await medium.set_traffic(node, "phy0", vif, TrafficSpec("idle"))
+    for _ in range(5000):
+        if medium._quiet():
+            return medium
+        medium.step()
+    raise AssertionError("the queues never drained")
+
+
+async def test_a_quiet_medium_advances_in_one_long_step_as_in_many_short_ones():
+    # The real-time loop takes that shortcut whenever nothing is queued
+    # and nothing can arrive; it must not change what the radios report.
+    short, long = await _drained(10), await _drained(10)
+    assert short._quiet() and long._quiet()
+    short.run_for(0.3)
+    steps = long.steps
+    long._pass_quiet_time(300_000_000)
+    assert long.steps - steps <= 4  # up to each of 3 boundaries, then on
+    assert short.now_ns == long.now_ns
+    for node in ("a", "b"):
+        assert await short.snapshot(node) == await long.snapshot(node)
+    # Traffic again: no longer quiet.
+    await long.set_traffic("a", "phy0", "x", TrafficSpec("saturating"))
+    assert not long._quiet()
