@@ -144,10 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         agents = json.loads(inventory_path.read_text())
         result["farm_start_s"] = time.monotonic() - t0
 
+        # Without the global airtime scheduler: its per-vif overlay would own
+        # the Wi-Fi shares, so a change of the slice's share would leave the
+        # APs unchanged and only the cells would be timed.
         ctl = subprocess.Popen(
             [str(BIN / "ransdn-controller"), "--listen", "127.0.0.1:0", "--db", str(tmp / "c.db"),
              "--client-key", str(ctl_key.private_path), "--reconcile-interval", "3600",
-             "--log-level", "warning"],
+             "--airtime-period", "0", "--log-level", "warning"],
             stdout=subprocess.PIPE, stderr=open(tmp / "controller.log", "w"), text=True)
         procs.append(ctl)
         assert ctl.stdout is not None
@@ -195,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
             latencies.append(time.monotonic() - t0)
             assert status == 200, body
             outcomes = {n["outcome"] for n in body["last_transaction"]["nodes"]}
-            assert outcomes == {"applied"} and len(body["last_transaction"]["nodes"]) == len(agents)
+            assert outcomes == {"applied"} and len(body["last_transaction"]["nodes"]) == len(agents), \
+                body["last_transaction"]
             etag = headers["ETag"]
         result["controller"] = {"iterations": len(latencies), "p50_s": percentile(latencies, 50),
                                 "p99_s": percentile(latencies, 99), "max_s": max(latencies)}
