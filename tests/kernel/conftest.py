@@ -58,14 +58,27 @@ class ScenarioRun:
         return entry["result"]
 
 
+#: Job directories of this session's guests, removed at its end if every
+#: test passed.
+_job_dirs: list[Path] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if exitstatus == 0:
+        for job in _job_dirs:
+            shutil.rmtree(job, ignore_errors=True)
+
+
 def run_scenario(module: str, args: list[str], timeout: float) -> ScenarioRun:
     """Boot a guest running ``python -m <module> <args> /job/results.json``.
 
     The job directory (shared with the guest: results, dmesg, daemon logs)
-    is kept when the scenario fails, and named in the failure.  It is not
-    under pytest's tmp_path, whose rotation could remove it mid-run.
+    is named in any failure and kept until the session ends; then it is
+    removed if every test passed.  It is not under pytest's tmp_path, whose
+    rotation could remove it mid-run.
     """
     job = Path(tempfile.mkdtemp(prefix=f"ransdn-{module.rsplit('.', 1)[-1]}-"))
+    _job_dirs.append(job)
     guest = run_guest_sync(GuestSpec(
         command=[str(Path(os.sys.executable)), "-m", module, *args, "/job/results.json"],
         timeout=timeout, job_dir=job,
