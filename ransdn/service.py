@@ -48,7 +48,7 @@ from ransdn.model.errors import (
     ProvisioningFailed,
 )
 from ransdn.model.node import Node, RadioInfo
-from ransdn.model.slice import Slice, slice_from_request
+from ransdn.model.slice import Slice, WifiPart, slice_from_request
 from ransdn.provisioning import Provisioner, TransactionResult
 from ransdn.reconcile import CheckResult, Reconciler, config_change_author
 from ransdn.render.desired import DesiredConfig, render_all, render_node, vif_name
@@ -366,9 +366,29 @@ class Controller:
         out["nodes"] = [{"node": n, "connection": self.connection_state(n)}
                         for n in sorted(s.nodes())]
         if s.wifi:
-            out["wifi"]["vifs"] = [{"node": n, "radio": r, "vif": vif_name(s.id, r)}
-                                   for n, r in s.wifi.radios()]
+            overrides = {(o.node, o.radio, o.vif): o for o in self.store.airtime_overrides()}
+            out["wifi"]["vifs"] = [
+                self._vif_view(s.wifi, n, r, vif_name(s.id, r), overrides.get((n, r, vif_name(s.id, r))))
+                for n, r in s.wifi.radios()]
         return out
+
+    @staticmethod
+    def _vif_view(wifi: WifiPart, node: str, radio: str, vif: str,
+                  override: AirtimeOverride | None) -> dict[str, Any]:
+        """A slice's vif with the airtime setting in force on it: the
+        slice's own, or the global scheduler's correction of it."""
+        share, cap = wifi.guaranteed_share, wifi.cap
+        if override is not None:
+            if override.guaranteed_share is not None:
+                share = override.guaranteed_share
+            if override.clear_cap:
+                cap = None
+            elif override.cap is not None:
+                cap = override.cap
+        return {"node": node, "radio": radio, "vif": vif, "airtime": {
+            "guaranteed_share": float(share),
+            "cap": None if cap is None else float(cap),
+            "set_by": "slice" if override is None else "global-scheduler"}}
 
     def list_slices(self, tenant: str | None = None) -> list[Slice]:
         return [s for s in self.store.list_slices() if tenant is None or s.tenant == tenant]

@@ -167,9 +167,23 @@ SCHEMAS: dict[str, Schema] = {
                     "vlan": {"type": "integer"},
                     "nodes": {"type": "array", "items": ref("WifiNodeRef")},
                     "vifs": {"type": "array", "items": {
-                        "type": "object", "required": ["node", "radio", "vif"],
-                        "properties": {"node": {"type": "string"}, "radio": {"type": "string"},
-                                       "vif": {"type": "string"}}}},
+                        "type": "object", "required": ["node", "radio", "vif", "airtime"],
+                        "properties": {
+                            "node": {"type": "string"}, "radio": {"type": "string"},
+                            "vif": {"type": "string"},
+                            "airtime": {
+                                "type": "object",
+                                "description": "The airtime setting in force on the vif: the "
+                                               "slice's own, or the global scheduler's "
+                                               "correction of it (a control period after a "
+                                               "change of the slice, the scheduler's).",
+                                "required": ["guaranteed_share", "cap", "set_by"],
+                                "properties": {
+                                    "guaranteed_share": {"type": "number"},
+                                    "cap": nullable({"type": "number"}),
+                                    "set_by": {"enum": ["slice", "global-scheduler"]},
+                                }},
+                        }}},
                 },
             },
             "lte": {

@@ -172,8 +172,7 @@ def render_slice(s: dict[str, Any]) -> str:
         fields += [("SSID", lambda s: w["ssid"]), ("Security", lambda s: w["security"]["mode"]),
                    ("Guaranteed share", lambda s: f"{w['guaranteed_share']:g}%"),
                    ("Cap", lambda s: f"{w['cap']:g}%" if w.get("cap") is not None else None),
-                   ("VLAN", lambda s: w.get("vlan")),
-                   ("Vifs", lambda s: [f"{v['node']}/{v['radio']}={v['vif']}" for v in w.get("vifs", [])])]
+                   ("VLAN", lambda s: w.get("vlan"))]
     if s.get("lte"):
         l = s["lte"]
         fields += [("PLMN", lambda s: "{mcc}-{mnc}".format(**l["plmn"])),
@@ -182,7 +181,16 @@ def render_slice(s: dict[str, Any]) -> str:
                                           f"{len(l['imsi_acl'].get('prefixes', []))} prefixes, default "
                                           f"{l['imsi_acl'].get('default_action', 'reject')}"),
                    ("Cells", lambda s: l["cells"])]
-    out = [details(s, fields), "", "Nodes:"]
+    out = [details(s, fields)]
+    if s.get("wifi", {}).get("vifs"):
+        # The airtime in force may be the global scheduler's correction
+        # of the slice's own setting.
+        out += ["", "Vifs:", table(s["wifi"]["vifs"], [
+            ("VIF", lambda v: v["vif"]), ("NODE", lambda v: v["node"]), ("RADIO", lambda v: v["radio"]),
+            ("SHARE", lambda v: f"{v['airtime']['guaranteed_share']:g}%"),
+            ("CAP", lambda v: f"{v['airtime']['cap']:g}%" if v["airtime"]["cap"] is not None else "-"),
+            ("SET BY", lambda v: v["airtime"]["set_by"])])]
+    out += ["", "Nodes:"]
     tx = s.get("last_transaction") or {}
     outcomes = {n["node"]: n for n in tx.get("nodes", [])}
     out.append(table(s.get("nodes", []), [

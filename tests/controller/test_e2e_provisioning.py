@@ -140,6 +140,11 @@ def test_slice_create_modify_delete_via_cli(city, keys, tmp_path):
     assert res.returncode == 0, res.stderr
     vif = agents.vifs(farm.agent("ap1"), key)[vif_name("city", "phy0")]
     assert float(vif["airtime"]["guaranteed-share"]) == 35 and vif["vlan"] == 300
+    res = run_cli(ctl.url, "slice", "show", "city")
+    assert res.returncode == 0, res.stderr
+    rows = [line.split() for line in res.stdout.splitlines() if line.startswith(vif_name("city", "phy0"))]
+    assert sorted(r[1] for r in rows) == ["ap1", "ap2"]
+    assert all(r[3:] == ["35%", "-", "slice"] for r in rows), res.stdout
 
     # A refused request: non-zero exit and the conflict on stderr.
     res = run_cli(ctl.url, "slice", "update", "city", "--share", "101")

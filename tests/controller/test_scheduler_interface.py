@@ -69,10 +69,16 @@ async def test_airtime_overlay_applied_kept_and_cleared(farm_factory, keys, tmp_
                      ["guaranteed-share"]) == 50
         assert float(agents.vifs(farm.agent("ap2"), keys["tester"])[va]["airtime"]
                      ["guaranteed-share"]) == 25
+        # The slice's view says what is in force on each vif, and who set it.
+        view = {v["node"]: v["airtime"] for v in ctl.slice_view(ctl.get_slice("a"))["wifi"]["vifs"]}
+        assert view == {"ap1": {"guaranteed_share": 50.0, "cap": 60.0, "set_by": "global-scheduler"},
+                        "ap2": {"guaranteed_share": 25.0, "cap": None, "set_by": "slice"}}
 
         tx = await ctl.clear_airtime()
         assert tx.ok and ctl.store.airtime_overrides() == []
         air = agents.vifs(farm.agent("ap1"), keys["tester"])[va]["airtime"]
         assert float(air["guaranteed-share"]) == 25 and "cap" not in air
+        view = {v["node"]: v["airtime"] for v in ctl.slice_view(ctl.get_slice("a"))["wifi"]["vifs"]}
+        assert view["ap1"] == {"guaranteed_share": 25.0, "cap": None, "set_by": "slice"}
     finally:
         await ctl.stop()
