@@ -51,7 +51,7 @@ from ransdn.model.node import Node, RadioInfo
 from ransdn.model.slice import Slice, WifiPart, slice_from_request
 from ransdn.provisioning import Provisioner, TransactionResult
 from ransdn.reconcile import CheckResult, Reconciler, config_change_author
-from ransdn.render.desired import DesiredConfig, render_all, render_node, vif_name
+from ransdn.render.desired import DesiredConfig, render_all, render_node, vif_airtime, vif_name
 from ransdn.southbound.connection import Backoff, NodeConnection
 from ransdn.southbound.keys import ClientKey, load_or_create_client_key
 from ransdn.southbound.netconf import ConnectParams, NetconfError, NetconfExecutor
@@ -377,14 +377,7 @@ class Controller:
                   override: AirtimeOverride | None) -> dict[str, Any]:
         """A slice's vif with the airtime setting in force on it: the
         slice's own, or the global scheduler's correction of it."""
-        share, cap = wifi.guaranteed_share, wifi.cap
-        if override is not None:
-            if override.guaranteed_share is not None:
-                share = override.guaranteed_share
-            if override.clear_cap:
-                cap = None
-            elif override.cap is not None:
-                cap = override.cap
+        share, cap = vif_airtime(wifi, override)
         return {"node": node, "radio": radio, "vif": vif, "airtime": {
             "guaranteed_share": float(share),
             "cap": None if cap is None else float(cap),

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from ransdn.model.node import Node, RadioInfo
-from ransdn.model.slice import Slice, format_share
+from ransdn.model.slice import Slice, WifiPart, format_share
 from ransdn.store.sqlite import AirtimeOverride
 
 JsonTree = dict[str, Any]
@@ -93,9 +93,9 @@ def render_node(node: Node, slices: Iterable[Slice],
     return desired
 
 
-def _vif(s: Slice, name: str, override: AirtimeOverride | None) -> JsonTree:
-    assert s.wifi
-    w = s.wifi
+def vif_airtime(w: WifiPart, override: AirtimeOverride | None) -> tuple[Decimal, Decimal | None]:
+    """The guaranteed share and cap in force on a slice's vif: the slice's
+    own, as corrected by the global scheduler's overlay if it has one."""
     guaranteed: Decimal = w.guaranteed_share
     cap: Decimal | None = w.cap
     if override:
@@ -107,6 +107,13 @@ def _vif(s: Slice, name: str, override: AirtimeOverride | None) -> JsonTree:
             cap = override.cap
     if cap is not None and cap < guaranteed:
         cap = guaranteed  # the model requires cap >= guaranteed-share
+    return guaranteed, cap
+
+
+def _vif(s: Slice, name: str, override: AirtimeOverride | None) -> JsonTree:
+    assert s.wifi
+    w = s.wifi
+    guaranteed, cap = vif_airtime(w, override)
     vif: JsonTree = {"name": name, "ssid": w.ssid, "tenant": s.tenant, "slice-id": s.id}
     if w.vlan is not None:
         vif["vlan"] = w.vlan
