@@ -300,9 +300,11 @@ class E2EScenario(Scenario):
             while True:
                 await asyncio.sleep(0.25)
                 snap = await meter.snapshot()
+                window = meter.between(prev, snap)
                 samples.append({"t": round(snap.t - t1, 3),
                                 "c_share": snap.vifs[c].share,
-                                "shares": meter.between(prev, snap).module_shares()})
+                                "shares": window.module_shares(),
+                                "backlogged": window.backlogged()})
                 prev = snap
                 if done.is_set() and snap.t - returned > 4.0:
                     return

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from agent.backends.linux.airtime_netlink import AirtimeNetlink, VifState
@@ -22,6 +22,8 @@ class Window:
     module_us: dict[str, float]        #: airtime the module charged, per vif
     independent_us: dict[str, float]   #: received frames x frame airtime, per vif
     rx_bits: dict[str, float]          #: octets received x 8, per vif
+    #: time each vif had frames queued, per the module
+    backlogged_us: dict[str, float] = field(default_factory=dict)
 
     @staticmethod
     def _shares(values: dict[str, float]) -> dict[str, float]:
@@ -40,6 +42,12 @@ class Window:
 
     def independent_busy(self) -> dict[str, float]:
         return {k: v / (self.seconds * 1e6) for k, v in self.independent_us.items()}
+
+    def backlogged(self) -> dict[str, float]:
+        """Fraction of the window each vif had frames queued: a vif that
+        ran dry lends its airtime, so its share says nothing of its
+        guarantee."""
+        return {k: v / (self.seconds * 1e6) for k, v in self.backlogged_us.items()}
 
     def throughput_mbps(self) -> dict[str, float]:
         return {k: v / self.seconds / 1e6 for k, v in self.rx_bits.items()}
@@ -80,16 +88,18 @@ class Meter:
         return Snapshot(t=time.monotonic(), vifs=vifs, rx_packets=rx.packets, rx_bytes=rx.bytes)
 
     def between(self, a: Snapshot, b: Snapshot) -> Window:
-        module, independent, bits = {}, {}, {}
+        module, independent, bits, backlogged = {}, {}, {}, {}
         for s, st in zip(self.slices, self.stations):
             if s.vif in a.vifs and s.vif in b.vifs:
                 module[s.vif] = float(b.vifs[s.vif].measured_us - a.vifs[s.vif].measured_us)
+                backlogged[s.vif] = float(b.vifs[s.vif].backlogged_us - a.vifs[s.vif].backlogged_us)
             packets = b.rx_packets[st.radio] - a.rx_packets[st.radio]
             octets = b.rx_bytes[st.radio] - a.rx_bytes[st.radio]
             frame = round(octets / packets) if packets else 0
             independent[s.vif] = packets * frame_airtime_us(frame, s.rate_mbps * 1000) if packets else 0.0
             bits[s.vif] = octets * 8.0
-        return Window(seconds=b.t - a.t, module_us=module, independent_us=independent, rx_bits=bits)
+        return Window(seconds=b.t - a.t, module_us=module, independent_us=independent, rx_bits=bits,
+                      backlogged_us=backlogged)
 
     async def window(self, seconds: float) -> Window:
         a = await self.snapshot()

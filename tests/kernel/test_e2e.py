@@ -22,6 +22,10 @@ from tests.kernel.conftest import ScenarioRun, run_scenario
 pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 TOLERANCE = 0.03
+#: A window in which each vif had frames queued for at least this fraction
+#: of the time the longest-queued one had (the module's own clock; the
+#: window's length is only known to the guest's, which jitters under TCG).
+BACKLOGGED = 0.95
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +95,15 @@ def test_share_change_through_the_api(scenario: ScenarioRun) -> None:
     assert reached is not None, samples
     assert reached - r["module_applied_s"] <= 2.0, (reached, r["module_applied_s"])
     assert reached - r["api_returned_s"] <= 2.0, (reached, r["api_returned_s"])
-    assert all(within(s) for s in samples[-4:]), samples
+    # And it stays: every later window in which all three vifs had frames
+    # queued throughout shows it.  A window in which a sender in the guest
+    # stalled (TCG on a loaded host) shows work conservation instead, as it
+    # should; most windows must qualify, so the check cannot pass vacuously.
+    later = [s for s in samples if s["t"] > reached]
+    full = [s for s in later
+            if min(s["backlogged"].values()) >= BACKLOGGED * max(s["backlogged"].values()) > 0]
+    assert len(full) >= 0.6 * len(later), samples
+    assert all(within(s) for s in full), samples
 
 
 def test_a_share_change_is_only_set_vif_on_the_node(scenario: ScenarioRun) -> None:
