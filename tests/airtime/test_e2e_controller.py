@@ -67,6 +67,12 @@ def test_seed_case_over_netconf_with_both_policies(tmp_path, keys):
             assert first < 3, [_shares(p) for p in aware]
             assert all(_within(p, 30, 70) for p in aware[first:]), [_shares(p) for p in aware]
             assert aware[-1].state(B) == "ok"
+            # The slices say what is in force on their vifs, and which the
+            # scheduler corrected (only those whose setting had to move).
+            vifs = [v for s in (A, B) for v in api.get(f"/api/v1/slices/{s}")["wifi"]["vifs"]]
+            corrected = [v for v in vifs if v["airtime"]["set_by"] == "global-scheduler"]
+            assert corrected, vifs
+            assert all(v["airtime"]["set_by"] == "slice" for v in vifs if v not in corrected)
 
             # B goes idle: A is not held to 30 %.
             live.set_traffic("ap2", "phy0", "B", TrafficSpec("idle"))
