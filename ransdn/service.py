@@ -240,14 +240,15 @@ class Controller:
 
     # -- rendering -----------------------------------------------------------
 
-    def _overrides(self) -> dict[tuple[str, str, str], AirtimeOverride]:
+    def airtime_overrides(self) -> dict[tuple[str, str, str], AirtimeOverride]:
+        """The global scheduler's per-vif settings, by (node, radio, vif)."""
         return {(o.node, o.radio, o.vif): o for o in self.store.airtime_overrides()}
 
     def _render_one(self, name: str) -> DesiredConfig | None:
         node = self.store.get_node(name)
         if node is None:
             return None
-        return render_node(node, self.store.list_slices(), self._overrides())
+        return render_node(node, self.store.list_slices(), self.airtime_overrides())
 
     def _render_for(self, names: set[str], slices: list[Slice],
                     overrides: list[AirtimeOverride] | None = None) -> dict[str, DesiredConfig]:
@@ -360,16 +361,22 @@ class Controller:
             return "degraded"
         return s.state
 
-    def slice_view(self, s: Slice) -> dict[str, Any]:
+    def slice_view(self, s: Slice,
+                   overrides: dict[tuple[str, str, str], AirtimeOverride] | None = None) -> dict[str, Any]:
+        """The API's view of a slice; ``overrides`` (from :meth:`airtime_overrides`)
+        saves the lookup when viewing many."""
         out = s.public()
         out["state"] = self.slice_state(s)
         out["nodes"] = [{"node": n, "connection": self.connection_state(n)}
                         for n in sorted(s.nodes())]
         if s.wifi:
-            overrides = {(o.node, o.radio, o.vif): o for o in self.store.airtime_overrides()}
-            out["wifi"]["vifs"] = [
-                self._vif_view(s.wifi, n, r, vif_name(s.id, r), overrides.get((n, r, vif_name(s.id, r))))
-                for n, r in s.wifi.radios()]
+            if overrides is None:
+                overrides = self.airtime_overrides()
+            vifs = []
+            for n, r in s.wifi.radios():
+                vif = vif_name(s.id, r)
+                vifs.append(self._vif_view(s.wifi, n, r, vif, overrides.get((n, r, vif))))
+            out["wifi"]["vifs"] = vifs
         return out
 
     @staticmethod
@@ -578,7 +585,7 @@ class Controller:
                     for i, o in enumerate(settings) if (o.node, o.radio, o.vif) not in known]
             if errs:
                 raise InvalidRequest("unknown vifs in airtime settings", errors=errs)
-            merged = self._overrides()
+            merged = self.airtime_overrides()
             for o in settings:
                 merged[(o.node, o.radio, o.vif)] = o
             desired = self._render_for({o.node for o in settings}, self.store.list_slices(),

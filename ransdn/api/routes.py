@@ -47,7 +47,8 @@ def _path_id(request: web.Request, param: Param) -> str:
 async def list_slices(request: web.Request) -> web.Response:
     c = controller(request)
     q = query_params(request, request["ransdn.endpoint"])
-    items = [c.slice_view(s) for s in c.list_slices(q.get("tenant"))]
+    overrides = c.airtime_overrides()
+    items = [c.slice_view(s, overrides) for s in c.list_slices(q.get("tenant"))]
     return json_response({"items": items, "count": len(items)})
 
 
