@@ -58,6 +58,8 @@ APPLIED = re.compile(r"applied the Wi-Fi configuration in ([\d.]+)s(.*)")
 
 
 def wpa_psk(passphrase: str, ssid: str) -> str:
+    # Written out here, not ransdn.model.psk.derive_psk: the stations must
+    # hold the key IEEE 802.11 derives, not whatever the controller does.
     return hashlib.pbkdf2_hmac("sha1", passphrase.encode(), ssid.encode(), 4096, 32).hex()
 
 

@@ -18,8 +18,14 @@ from agent.backends.base import EVERYTHING, JsonTree, StateSelection
 from agent.datastore.schema import Schema
 from agent.datastore.tree import DataTree
 from agent.netconf import filters
+from ransdn.provisioning import PSK_STATE_FILTER
+from testbed.kernel.e2e_scenario import AIRTIME_STATE_FILTER
 
 BASE_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
+#: The controller's PSK drift check, as it sends it.
+PSK_FILTER = f'<filter xmlns="{BASE_NS}">{PSK_STATE_FILTER}</filter>'
+#: The kernel end-to-end test's airtime read.
+AIRTIME_FILTER = f'<filter xmlns="{BASE_NS}">{AIRTIME_STATE_FILTER}</filter>'
 
 StateRead = Callable[[StateSelection], Awaitable[JsonTree]]
 

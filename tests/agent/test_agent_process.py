@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ncclient.operations import RPCError
 
 from tests.support import configs as C
 from tests.support.agent_process import agent_command, agent_process, make_client_key, start_agent_process
@@ -96,9 +97,11 @@ def test_no_secret_reaches_the_log(tmp_path: Path) -> None:
     with agent_process(tmp_path, backend=DOUBLE, extra_args=["--log-level", "debug"]) as agent:
         with agent.connect() as m:
             m.edit_config(target="running", config=CONFIG)
-            with pytest.raises(Exception):
+            # Refused by the agent (so the short key did reach it).
+            with pytest.raises(RPCError) as refused:
                 m.edit_config(target="running", config=C.config(C.wifi(C.radio(
                     f"<vif><name>w0</name><security><psk>{short}</psk></security></vif>"))))
+            assert refused.value.tag == "invalid-value", refused.value
             m.get()
     log = agent.log()
     assert "session 1" in log

@@ -17,14 +17,11 @@ from agent.netconf.filters import xpath_paths
 from tests.support import configs as C
 from tests.support.agent_thread import AgentThread
 
-from .state_filters import subtree_filter, xpath_filter
+from .state_filters import PSK_FILTER, subtree_filter, xpath_filter
 
 W = "ransdn-wifi"
 STATE = f"/{W}:wifi-node-state"
 NAMESPACES = {W: C.WIFI_NS, "ietf-netconf-monitoring": "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"}
-#: The controller's PSK drift check (ransdn/provisioning.py).
-PSK_FILTER = (f'<filter xmlns="{C.BASE_NS}" type="subtree"><wifi-node-state xmlns="{C.WIFI_NS}"><radio><name/>'
-              '<vif><name/><psk-sha256/></vif></radio></wifi-node-state></filter>')
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ransdn.airtime import RadioSample, Telemetry, VifSample
@@ -134,7 +134,3 @@ class CounterFeed:
             radios=self.layout.radio_samples(self.radio),
             vifs=self.layout.vif_samples(self.vif, applied),
         )
-
-
-def pairs(edges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    return [(min(a, b), max(a, b)) for a, b in edges if a != b]

@@ -24,6 +24,8 @@ from agent.backends.wifi_config import psk_sha256
 from agent.datastore.schema import SchemaLibrary
 from agent.netconf import filters
 from tests.agent.state_filters import (
+    AIRTIME_FILTER,
+    PSK_FILTER,
     assert_selection_is_sound,
     leaf_values,
     subtree_filters,
@@ -35,13 +37,6 @@ W = "ransdn-wifi"
 WIFI_NS = "urn:ransdn:params:xml:ns:yang:ransdn-wifi"
 STATE = f"/{W}:wifi-node-state"
 RADIO = f"{STATE}/radio"
-#: The controller's PSK drift check (ransdn/provisioning.py PSK_STATE_FILTER).
-PSK_FILTER = (f'<filter xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><wifi-node-state xmlns="{WIFI_NS}">'
-              '<radio><name/><vif><name/><psk-sha256/></vif></radio></wifi-node-state></filter>')
-#: What the global scheduler's telemetry reads (ransdn/airtime/telemetry.py).
-AIRTIME_FILTER = (f'<filter xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><wifi-node-state xmlns="{WIFI_NS}">'
-                  '<radio><name/><mac-address/><band/><channel/><survey/><neighbor/>'
-                  '<vif><name/><bssid/><airtime/><counters/></vif></radio></wifi-node-state></filter>')
 
 
 @pytest.fixture(scope="module")

@@ -18,15 +18,19 @@ from agent.backends.sim.options import parse_options
 from agent.backends.sim.wifi import WifiNode
 from agent.datastore.schema import SchemaLibrary
 from testbed.medium.shared import SharedMedium
-from tests.agent.state_filters import assert_selection_is_sound, leaf_values, subtree_filters, xpath_filter
+from tests.agent.state_filters import (
+    PSK_FILTER,
+    assert_selection_is_sound,
+    leaf_values,
+    subtree_filters,
+    xpath_filter,
+)
 
 from .builders import radio, vif, wifi
 
 WIFI_NS = "urn:ransdn:params:xml:ns:yang:ransdn-wifi"
 STATE = "/ransdn-wifi:wifi-node-state"
 PSK = "0123456789abcdef" * 4
-PSK_FILTER = (f'<filter xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><wifi-node-state xmlns="{WIFI_NS}">'
-              '<radio><name/><vif><name/><psk-sha256/></vif></radio></wifi-node-state></filter>')
 
 
 class CountingMedium(SharedMedium):

@@ -94,10 +94,6 @@ class RunningAgent:
     authorized_keys: Path
     args: list[str] = field(default_factory=list)
 
-    @property
-    def host_key_b64(self) -> str:
-        return self.host_key.split()[1]
-
     def ncclient_kwargs(self, **overrides: Any) -> dict[str, Any]:
         """Arguments for ``ncclient.manager.connect`` with host key checking."""
         return ncclient_kwargs(self.host, self.port, self.client_key, self.host_key, **overrides)

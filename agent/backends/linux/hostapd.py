@@ -118,9 +118,6 @@ class Hostapd:
         except WpaCtrlError as exc:
             raise HostapdError(str(exc)) from None
 
-    async def interfaces(self) -> list[str]:
-        return (await self._request("INTERFACES")).split()
-
     async def add_bss(self, radio: HostapdRadio, bss: BssConfig) -> None:
         conf = self.run_dir / f"{bss.ifname}.conf"
         text = render_bss_file(radio, bss, str(self.ctrl_dir))

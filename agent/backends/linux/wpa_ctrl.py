@@ -112,27 +112,12 @@ class WpaCtrl:
         return reply
 
     async def attach(self) -> None:
-        """Ask for unsolicited events (see :meth:`wait_event`)."""
+        """Ask for unsolicited events (see :meth:`next_event`)."""
         await self.request("ATTACH")
 
     async def next_event(self) -> Event:
         """The next unsolicited event (after :meth:`attach`)."""
         return await self._events.get()
-
-    async def wait_event(self, prefix: str, timeout: float) -> "Event":
-        """Wait for an event whose text starts with ``prefix``; return it."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise WpaCtrlError(f"{self.path}: no {prefix} event within {timeout}s")
-            try:
-                event = await asyncio.wait_for(self._events.get(), remaining)
-            except asyncio.TimeoutError:
-                continue
-            if event.text.startswith(prefix):
-                return event
 
 
 @dataclass(frozen=True)
