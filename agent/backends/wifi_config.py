@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from agent.backends.base import JsonTree
+from agent.backends.rfc7951 import to_int
 
 WIFI_NODE = "ransdn-wifi:wifi-node"
 
@@ -89,11 +90,6 @@ class RadioConfig:
         return tuple(v for v in self.vifs if v.enabled)
 
 
-def _int(value: Any, default: int) -> int:
-    """An integer leaf in either RFC 7951 encoding (64-bit ones are strings)."""
-    return default if value is None else int(value)
-
-
 def _percent(value: Any) -> Decimal:
     return Decimal(str(value))
 
@@ -112,8 +108,8 @@ def parse_wifi_node(tree: JsonTree) -> dict[str, RadioConfig]:
             channel_width=r.get("channel-width", "20mhz"),
             tx_power=int(r["tx-power"]) if "tx-power" in r else None,
             scheduler=SchedulerConfig(
-                interval_us=_int(sched.get("interval"), 100_000),
-                inflight_budget_us=_int(sched.get("inflight-budget"), 4_000),
+                interval_us=to_int(sched.get("interval"), 100_000),
+                inflight_budget_us=to_int(sched.get("inflight-budget"), 4_000),
                 overhead_model=sched.get("overhead-model", "dcf"),
             ),
             vifs=tuple(_vif(v) for v in r.get("vif", [])),

@@ -16,6 +16,7 @@ from agent.backends.linux.airtime import AirtimeSnapshot
 from agent.backends.linux.airtime_netlink import StationEstimate, VifState
 from agent.backends.linux.airtime_uapi import SHARE_FULL, Overhead, Source
 from agent.backends.linux.wireless import PhyInfo, StationInfo, Survey, VifInfo, band_of_frequency
+from agent.backends.rfc7951 import decimal64, gauge32, int64, uint64
 from agent.backends.wifi_config import RadioConfig, VifConfig, psk_sha256
 
 WIDTHS = {20: "20mhz", 40: "40mhz", 80: "80mhz", 160: "160mhz"}
@@ -52,19 +53,6 @@ def percent(basis_points: int) -> str:
     return str((Decimal(basis_points) / 100).quantize(Decimal("0.01")))
 
 
-def u64(value: int) -> str:
-    return str(max(0, int(value)))
-
-
-def gauge32(value: int) -> int:
-    return max(0, min(int(value), 0xFFFFFFFF))
-
-
-def congestion(value: float) -> str:
-    clamped = min(max(value, 0.001), 1000.0)
-    return str(Decimal(repr(clamped)).quantize(Decimal("0.001")))
-
-
 def _airtime(conf: VifConfig, a: VifState | None) -> dict:
     out: dict = {"guaranteed-share": percent(conf.share_bp)}
     if conf.cap is not None:
@@ -72,14 +60,14 @@ def _airtime(conf: VifConfig, a: VifState | None) -> dict:
     if a is None:
         return out
     out.update({
-        "estimated": u64(a.estimated_us),
-        "measured": u64(a.measured_us),
+        "estimated": uint64(a.estimated_us),
+        "measured": uint64(a.measured_us),
         "source": "tx-status" if a.source == Source.TX_STATUS else "estimate",
-        "borrowed": u64(a.borrowed_us),
-        "credit": str(int(a.credit_us)),
-        "congestion-factor": congestion(a.congestion),
-        "throttled-time": u64(a.throttled_us),
-        "backlogged-time": u64(a.backlogged_us),
+        "borrowed": uint64(a.borrowed_us),
+        "credit": int64(a.credit_us),
+        "congestion-factor": decimal64(a.congestion, 3, 0.001, 1000.0),
+        "throttled-time": uint64(a.throttled_us),
+        "backlogged-time": uint64(a.backlogged_us),
     })
     return out
 
@@ -90,19 +78,19 @@ def _counters(conf: VifConfig, seen: Observed) -> dict | None:
     if seen.airtime is None:
         return None
     rx_bytes, rx_packets = seen.rx.get(conf.name, (0, 0))
-    out: dict = {"rx-packets": u64(rx_packets), "rx-bytes": u64(rx_bytes)}
+    out: dict = {"rx-packets": uint64(rx_packets), "rx-bytes": uint64(rx_bytes)}
     a = seen.airtime.vifs.get(conf.name)
     if a is not None:
         out.update({
-            "tx-packets": u64(a.tx_packets), "tx-bytes": u64(a.tx_bytes),
-            "tx-drops": u64(a.drops), "backlog-packets": gauge32(a.backlog_packets),
+            "tx-packets": uint64(a.tx_packets), "tx-bytes": uint64(a.tx_bytes),
+            "tx-drops": uint64(a.drops), "backlog-packets": gauge32(a.backlog_packets),
             "backlog-bytes": gauge32(a.backlog_bytes),
         })
     elif conf.name in seen.stations or conf.name not in seen.live:
         stations = seen.stations.get(conf.name, [])
         out.update({
-            "tx-packets": u64(sum(s.tx_packets for s in stations)),
-            "tx-bytes": u64(sum(s.tx_bytes for s in stations)),
+            "tx-packets": uint64(sum(s.tx_packets for s in stations)),
+            "tx-bytes": uint64(sum(s.tx_bytes for s in stations)),
         })
     return out
 
@@ -140,8 +128,8 @@ def station_state(s: StationInfo, estimate: StationEstimate | None) -> dict:
     if estimate is not None:
         out["frame-airtime-estimate"] = estimate.frame_us
     out.update({
-        "tx-packets": u64(s.tx_packets), "tx-bytes": u64(s.tx_bytes),
-        "rx-packets": u64(s.rx_packets), "rx-bytes": u64(s.rx_bytes),
+        "tx-packets": uint64(s.tx_packets), "tx-bytes": uint64(s.tx_bytes),
+        "rx-packets": uint64(s.rx_packets), "rx-bytes": uint64(s.rx_bytes),
     })
     if s.connected_s is not None:
         out["connected-time"] = s.connected_s
@@ -201,7 +189,7 @@ def radio_state(name: str, conf: RadioConfig | None, seen: Observed) -> dict:
         }
     survey = seen.surveys.get(name) if seen.surveys is not None else None
     if survey is not None:
-        out["survey"] = {k: u64(ms * 1000) for k, ms in (
+        out["survey"] = {k: uint64(ms * 1000) for k, ms in (
             ("channel-time", survey.active_ms), ("busy-time", survey.busy_ms),
             ("tx-time", survey.tx_ms), ("rx-time", survey.rx_ms)) if ms is not None}
     vifs = conf.vifs if conf else ()

@@ -31,7 +31,7 @@ from agent.backends.base import (
     NotifySink,
     StateSelection,
 )
-from agent.backends.sim import rfc7951 as enc
+from agent.backends import rfc7951 as enc
 from agent.backends.sim.lte_config import CellConfig, LteConfig, SliceConfig, parse_lte_config
 from agent.backends.sim.options import S1_PORT, CellHardware, FailureTriggers
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.backends.base import JsonTree
-from agent.backends.sim.rfc7951 import to_int
+from agent.backends.rfc7951 import to_int
 
 LTE_CELL = "ransdn-lte:lte-cell"
 

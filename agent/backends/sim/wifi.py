@@ -20,7 +20,7 @@ from agent.backends.base import (
     NotifySink,
     StateSelection,
 )
-from agent.backends.sim import rfc7951 as enc
+from agent.backends import rfc7951 as enc
 from agent.backends.sim.options import RadioHardware, SimOptions
 from agent.backends.wifi_config import RadioConfig, SchedulerConfig, VifConfig, parse_wifi_node, psk_sha256
 from testbed.medium.model import (
