@@ -22,6 +22,14 @@ from agent.backends.rfc7951 import to_int
 WIFI_NODE = "ransdn-wifi:wifi-node"
 
 
+def bss_address(radio_mac: str, slot: int) -> str:
+    """The BSSID of a radio's ``slot``-th vif: the radio's address with
+    ``slot`` added to its last octet (how mac80211 drivers hand out vif
+    addresses)."""
+    octets = bytes.fromhex(radio_mac.replace(":", ""))
+    return ":".join(f"{o:02x}" for o in (*octets[:5], (octets[5] + slot) & 0xFF))
+
+
 def basis_points(value: Any) -> int:
     """A percentage ("30.5", or a Decimal) in hundredths of a percent (3050)."""
     return int(Decimal(str(value)) * 100)

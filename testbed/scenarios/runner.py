@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from agent.backends.wifi_config import bss_address
 from ransdn.airtime import Decision, GlobalScheduler, RadioSample, Telemetry, VifSample
 from testbed.city import City
 from testbed.medium.model import RadioSpec, StationSpec, VifSpec
@@ -64,12 +65,6 @@ def medium_for(city: City, *, seed: int = 0, step_ms: float = 2.0, **options) ->
     return SharedMedium(propagation=propagation, seed=seed, step_ms=step_ms, **options)
 
 
-def bssid(mac: str, slot: int) -> str:
-    octets = [int(p, 16) for p in mac.split(":")]
-    octets[5] = (octets[5] + slot) & 0xFF
-    return ":".join(f"{o:02x}" for o in octets)
-
-
 class OfflineRun:
     """A scenario's city in a medium, driven by a scheduler."""
 
@@ -92,7 +87,7 @@ class OfflineRun:
             specs = []
             for slot, v in enumerate(city.vifs_on(r.key)):
                 tenant = city.tenant(v.tenant)
-                specs.append(VifSpec(v.vif, bssid(r.mac, slot), tenant.ssid, tenant.name, tenant.share))
+                specs.append(VifSpec(v.vif, bss_address(r.mac, slot), tenant.ssid, tenant.name, tenant.share))
             self._vif_specs[r.key] = specs
             await self.medium.set_vifs(r.node, r.radio, specs)
         for v in city.vifs:

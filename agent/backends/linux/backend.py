@@ -40,7 +40,7 @@ from agent.backends.linux.observe import StateReader
 from agent.backends.linux.options import LinuxOptions, parse_options
 from agent.backends.linux.wireless import Wireless, WirelessError
 from agent.backends.linux.wpa_ctrl import Event
-from agent.backends.wifi_config import RadioConfig, VifConfig, parse_wifi_node
+from agent.backends.wifi_config import RadioConfig, VifConfig, bss_address, parse_wifi_node
 
 log = logging.getLogger(__name__)
 
@@ -295,9 +295,7 @@ class LinuxBackend(Backend):
         mac = self.wireless.phy_mac(phy)
         if mac is None:
             raise WirelessError(f"{phy} has gone")
-        base = bytes.fromhex(mac.replace(":", ""))
-        addr = base[:5] + bytes([(base[5] + mine[vif]) & 0xFF])
-        return ":".join(f"{b:02x}" for b in addr)
+        return bss_address(mac, mine[vif])
 
     async def _vlan_bridge(self) -> None:
         """The VLAN-aware bridge, before hostapd (which would create a plain one)."""

@@ -22,7 +22,14 @@ from agent.backends.base import (
 )
 from agent.backends import rfc7951 as enc
 from agent.backends.sim.options import RadioHardware, SimOptions
-from agent.backends.wifi_config import RadioConfig, SchedulerConfig, VifConfig, parse_wifi_node, psk_sha256
+from agent.backends.wifi_config import (
+    RadioConfig,
+    SchedulerConfig,
+    VifConfig,
+    bss_address,
+    parse_wifi_node,
+    psk_sha256,
+)
 from testbed.medium.model import (
     Medium,
     RadioSnapshot,
@@ -87,7 +94,7 @@ class WifiNode:
     ) -> None:
         self.node_id = node_id
         self._hardware = {r.name: r for r in options.radios}
-        self._mac_octets = {r.name: [int(p, 16) for p in r.mac.split(":")] for r in options.radios}
+        self._macs = {r.name: r.mac for r in options.radios}
         self._failures = options.failures
         self._medium = medium
         self._notify = notify
@@ -199,9 +206,7 @@ class WifiNode:
         return slots
 
     def bssid(self, radio: str, slot: int) -> str:
-        octets = list(self._mac_octets[radio])
-        octets[5] = (octets[5] + slot) & 0xFF
-        return ":".join(f"{o:02x}" for o in octets)
+        return bss_address(self._macs[radio], slot)
 
     def _loses_station(self, station: Station, target: dict[str, RadioConfig]) -> bool:
         radio = target.get(station.radio)
