@@ -140,14 +140,15 @@ class Datastores:
                 raise RuntimeError(f"{self.files.running}: stored configuration is invalid: {exc}") from None
         else:
             tree.validate()
-        await self._apply_backend(DataTree(self.schema), tree)
+        full = tree.print("json", WithDefaults.REPORT_ALL) or "{}"
+        await self._apply_backend("{}", full)
         self.running = tree
         self.generation += 1
         self._running_text = self._serialise(tree)
-        self._running_full = tree.print("json", WithDefaults.REPORT_ALL) or "{}"
+        self._running_full = full
         if was_rollback:
             log.warning("an unconfirmed commit was pending at shutdown; restored the configuration before it")
-            self.files.save_running(self._serialise(tree))
+            self.files.save_running(self._running_text)
             self.files.drop_rollback()
 
     async def close(self) -> None:
@@ -527,11 +528,10 @@ class Datastores:
     async def _on_disk(self, write: Callable[..., None], *args: bytes) -> None:
         await asyncio.get_running_loop().run_in_executor(self._disk, write, *args)
 
-    async def _apply_backend(self, old: DataTree | str, new: DataTree | str) -> None:
-        """Apply; trees or their RFC 7951 text (with defaults) are accepted."""
-        as_json = lambda t: json.loads(t or "{}") if isinstance(t, str) else t.to_json()  # noqa: E731
+    async def _apply_backend(self, old: str, new: str) -> None:
+        """Apply the change between two RFC 7951 texts (with defaults)."""
         try:
-            await self.backend.apply(as_json(old), as_json(new))
+            await self.backend.apply(json.loads(old or "{}"), json.loads(new or "{}"))
         except BackendError as exc:
             raise RpcError(exc.error_tag, exc.message, path=exc.path) from None
         except Exception as exc:  # a backend bug must not take the agent down
