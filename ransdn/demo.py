@@ -56,7 +56,7 @@ from aiohttp import web
 from ransdn.airtime_control import AirtimeConfig
 from ransdn.cli.client import ApiClient, ApiError, ConnectionFailed
 from ransdn.cli.info import LTE_ROW_COLUMNS, cell_rows
-from ransdn.cli.nodes import NODE_COLUMNS, with_fresh_cells
+from ransdn.cli.nodes import NODE_COLUMNS
 from ransdn.cli.output import table
 from ransdn.cli.slices import SLICE_COLUMNS
 from ransdn.cli.sla import SLA_BRIEF_COLUMNS, domain_label
@@ -244,7 +244,7 @@ class Script:
             self.say(f"UE {u.imsi} attaches to PLMN {ue.plmn} on {u.cell}: {u.result} ({why})")
         self.check_stop()
 
-        nodes = with_fresh_cells(self.api, self.api.get("/api/v1/nodes")["items"])
+        nodes = self.api.get("/api/v1/nodes")["items"]
         slices = self.api.get("/api/v1/slices")["items"]
         cells = self.api.get("/api/v1/lte/cells")["items"]
         self.say("\nNodes\n" + table(nodes, NODE_COLUMNS))

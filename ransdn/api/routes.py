@@ -166,7 +166,10 @@ async def set_airtime_policy(request: web.Request) -> web.Response:
 async def list_nodes(request: web.Request) -> web.Response:
     c = controller(request)
     q = query_params(request, request["ransdn.endpoint"])
-    items = [c.node_view(n) for n in c.list_nodes() if q.get("kind") in (None, n.kind)]
+    nodes = [n for n in c.list_nodes() if q.get("kind") in (None, n.kind)]
+    if any(n.kind == "lte" for n in nodes):
+        await c.lte_cells()  # refresh the cell views, as for one node
+    items = [c.node_view(n) for n in nodes]
     return json_response({"items": items, "count": len(items)})
 
 

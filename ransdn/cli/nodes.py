@@ -36,25 +36,6 @@ NODE_COLUMNS = [
 ]
 
 
-def with_fresh_cells(api: Any, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``nodes`` with each cell's view read from the cell now.
-
-    A node listing carries the cell view the controller last read (after
-    its last change to the cell), which may predate a PLMN's S1 setup or a
-    UE's attach; the LTE manager's endpoint reads every cell afresh.
-    """
-    if not any(n["kind"] == "lte" for n in nodes):
-        return nodes
-    fresh = {c["cell"]: c for c in api.get("/api/v1/lte/cells")["items"]}
-    out = []
-    for n in nodes:
-        cell = fresh.get(n["name"]) if n["kind"] == "lte" else None
-        if cell is not None:
-            n = {**n, "cell": {k: v for k, v in cell.items() if k not in ("connection", "live")}}
-        out.append(n)
-    return out
-
-
 def register(sub: Any) -> None:
     node = add_command(sub, "node", "register, list, show and remove nodes")
     nsub = node.add_subparsers(dest="node_command", metavar="ACTION", required=True)
@@ -113,7 +94,6 @@ def node_add(ctx: Context) -> int:
 def node_list(ctx: Context) -> int:
     q = f"?kind={ctx.args.kind}" if ctx.args.kind else ""
     body = ctx.api.get("/api/v1/nodes" + q)
-    body["items"] = with_fresh_cells(ctx.api, body["items"])
     ctx.out.show(body, lambda b: table(b["items"], NODE_COLUMNS))
     return 0
 

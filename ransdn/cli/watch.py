@@ -8,7 +8,7 @@ from typing import Any
 
 from ransdn.cli.events import EVENT_COLUMNS
 from ransdn.cli.main import Context, add_command
-from ransdn.cli.nodes import NODE_COLUMNS, with_fresh_cells
+from ransdn.cli.nodes import NODE_COLUMNS
 from ransdn.cli.output import table
 from ransdn.cli.slices import SLICE_COLUMNS
 
@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
 
 
 def snapshot(ctx: Context) -> dict[str, Any]:
-    nodes = with_fresh_cells(ctx.api, ctx.api.get("/api/v1/nodes")["items"])
+    nodes = ctx.api.get("/api/v1/nodes")["items"]
     slices = ctx.api.get("/api/v1/slices")["items"]
     events = ctx.api.get("/api/v1/events?after=0&limit=1000")["items"][-8:]
     return {"nodes": nodes, "slices": slices, "events": events}
