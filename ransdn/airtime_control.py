@@ -93,7 +93,6 @@ class AirtimeControl:
         self.controller = controller
         self.config = config or AirtimeConfig()
         self.scheduler = GlobalScheduler(self.config.policy)
-        self.last: Decision | None = None
         self.last_push: dict[str, Any] | None = None
         self.period = 0
         self._task: asyncio.Task[None] | None = None
@@ -151,6 +150,11 @@ class AirtimeControl:
     def policy(self) -> str:
         return self.scheduler.policy
 
+    @property
+    def last(self) -> Decision | None:
+        """The last period's decision."""
+        return self.scheduler.last
+
     def set_policy(self, name: str) -> None:
         """Use ``name`` from the next period on; raises InvalidRequest for
         an unknown policy (the current one stays)."""
@@ -158,7 +162,6 @@ class AirtimeControl:
             self.scheduler.set_policy(name)
         except UnknownPolicyError as exc:
             raise InvalidRequest(str(exc), errors=[FieldError("/policy", str(exc))]) from None
-        self.config.policy = name
         self.controller.store.add_event("airtime.policy", f"airtime policy is now {name}",
                                         details={"policy": name})
 
@@ -205,7 +208,6 @@ class AirtimeControl:
         self.compute_seconds.observe(time.process_time() - started)
         self.period += 1
         self.periods_total.labels(decision.policy).inc()
-        self.last = decision
         self._record_events(decision)
         await self._push(decision)
         return decision

@@ -65,10 +65,6 @@ class Topology:
         return len(self.vif_keys)
 
     @property
-    def n_slices(self) -> int:
-        return len(self.slices)
-
-    @property
     def n_domains(self) -> int:
         return self.domains.count
 
@@ -136,7 +132,7 @@ def build_topology(
     member_domain = domains.member_domain
     order = np.argsort(vif_radio, kind="stable")
     radio_vif_counts = np.bincount(vif_radio, minlength=len(radios))
-    radio_vif_starts = np.cumsum(radio_vif_counts) - radio_vif_counts
+    radio_vif_starts = _segment_starts(vif_radio, len(radios))
     per_member = radio_vif_counts[domains.members]
     pair_domain = np.repeat(member_domain, per_member)
     offsets = np.arange(int(per_member.sum()), dtype=np.intp) - np.repeat(np.cumsum(per_member) - per_member, per_member)
