@@ -186,7 +186,7 @@ class _Layout:
     def __init__(self, radios: list[_Radio], geometry: _Geometry) -> None:
         self.radios = radios
         self.index = {r.key: i for i, r in enumerate(radios)}
-        self.sims = [r.sim for r in radios]
+        self.sims = core.SimBatch([r.sim for r in radios])
         self.columns = 1 + max((v.slot for r in radios for v in r.vifs.values()), default=0)
         self.graph = geometry.graph
         self.neighbours = geometry.neighbours
